@@ -1,0 +1,1 @@
+"""The ``pipetrail`` command: thin; every verb calls the functions in ``pipetrail.actions``."""

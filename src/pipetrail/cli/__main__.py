@@ -1,0 +1,3 @@
+from pipetrail.cli.main import main
+
+main()

@@ -1,0 +1,7 @@
+"""`pipetrail metrics` verbs."""
+
+from __future__ import annotations
+
+import click
+
+COMMANDS: list[click.Command] = []

@@ -1,0 +1,7 @@
+"""`pipetrail runs` verbs."""
+
+from __future__ import annotations
+
+import click
+
+COMMANDS: list[click.Command] = []

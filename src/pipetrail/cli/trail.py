@@ -1,0 +1,7 @@
+"""`pipetrail trail` verbs."""
+
+from __future__ import annotations
+
+import click
+
+COMMANDS: list[click.Command] = []

@@ -1,0 +1,83 @@
+"""Settings read from the environment (and overridden by CLI flags).
+
+| variable | meaning | default |
+|---|---|---|
+| ``PIPETRAIL_HOME`` | state directory: SQLite database, archive, keys, spool | ``~/.pipetrail`` |
+| ``PIPETRAIL_DATABASE_URL`` | a ``postgresql://`` URL; unset means SQLite under the home | unset |
+| ``PIPETRAIL_SAMPLE_INTERVAL`` | seconds between process samples of a run | ``1.0`` |
+| ``PIPETRAIL_WORKSPACE`` | the workspace name recorded as ``recipientAccountId`` | ``local`` |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from pipetrail.model.errors import ConfigError
+from pipetrail.model.identity import DEFAULT_WORKSPACE
+
+DEFAULT_HOME = Path("~/.pipetrail")
+MIN_SAMPLE_INTERVAL = 0.05
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = field(default_factory=lambda: DEFAULT_HOME.expanduser())
+    database_url: str | None = None
+    sample_interval: float = 1.0
+    workspace: str = DEFAULT_WORKSPACE
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        home = Path(env.get("PIPETRAIL_HOME") or DEFAULT_HOME).expanduser()
+        interval_text = env.get("PIPETRAIL_SAMPLE_INTERVAL", "1.0")
+        try:
+            interval = float(interval_text)
+        except ValueError:
+            raise ConfigError(
+                f"PIPETRAIL_SAMPLE_INTERVAL must be a number of seconds, not {interval_text!r}"
+            ) from None
+        settings = cls(
+            home=home,
+            database_url=env.get("PIPETRAIL_DATABASE_URL") or None,
+            sample_interval=interval,
+            workspace=env.get("PIPETRAIL_WORKSPACE") or DEFAULT_WORKSPACE,
+        )
+        settings.check()
+        return settings
+
+    def with_overrides(self, **changes: object) -> Settings:
+        clean = {k: v for k, v in changes.items() if v is not None}
+        updated = replace(self, **clean)  # type: ignore[arg-type]
+        updated.check()
+        return updated
+
+    def check(self) -> None:
+        if self.sample_interval < MIN_SAMPLE_INTERVAL:
+            raise ConfigError(
+                f"the sample interval must be at least {MIN_SAMPLE_INTERVAL} s, "
+                f"not {self.sample_interval}"
+            )
+
+    def ensure_home(self) -> Path:
+        """Create the home directory if needed and check it is writable."""
+        home = self.home
+        try:
+            home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise ConfigError(f"cannot create PIPETRAIL_HOME {home}: {exc.strerror}") from None
+        if not home.is_dir():
+            raise ConfigError(f"PIPETRAIL_HOME {home} is not a directory")
+        if not os.access(home, os.R_OK | os.W_OK | os.X_OK):
+            raise ConfigError(f"PIPETRAIL_HOME {home} is not readable and writable by this user")
+        return home
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.home / "pipetrail.db"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.sqlite_path}"

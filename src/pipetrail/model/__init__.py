@@ -1,0 +1,1 @@
+"""The records Pipetrail keeps: pure data and validation, no I/O."""

@@ -1,0 +1,23 @@
+"""Resource names: ``arn:pipetrail:<service>:<workspace>:<type>/<id>``."""
+
+from __future__ import annotations
+
+
+def job_arn(workspace: str, job_name: str) -> str:
+    return f"arn:pipetrail:jobs:{workspace}:job/{job_name}"
+
+
+def run_arn(workspace: str, job_name: str, run_id: str) -> str:
+    return f"arn:pipetrail:jobs:{workspace}:job/{job_name}/run/{run_id}"
+
+
+def log_stream_arn(workspace: str, group: str, stream: str) -> str:
+    return f"arn:pipetrail:logs:{workspace}:log-group:{group}:log-stream:{stream}"
+
+
+def metric_arn(workspace: str, namespace: str, name: str) -> str:
+    return f"arn:pipetrail:metrics:{workspace}:metric/{namespace}/{name}"
+
+
+def trail_arn(workspace: str, trail: str = "default") -> str:
+    return f"arn:pipetrail:trail:{workspace}:trail/{trail}"

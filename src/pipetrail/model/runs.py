@@ -1,0 +1,98 @@
+"""Jobs and job runs, with the Glue run states."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipetrail.model.clock import iso_from_ms
+
+
+class RunState(enum.StrEnum):
+    STARTING = "STARTING"
+    RUNNING = "RUNNING"
+    STOPPING = "STOPPING"
+    STOPPED = "STOPPED"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    TIMEOUT = "TIMEOUT"
+    ERROR = "ERROR"
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL_STATES
+
+
+TERMINAL_STATES = frozenset(
+    {RunState.STOPPED, RunState.SUCCEEDED, RunState.FAILED, RunState.TIMEOUT, RunState.ERROR}
+)
+
+
+def new_run_id() -> str:
+    """A Glue-style run id: ``jr_`` and 64 hexadecimal digits."""
+    return "jr_" + secrets.token_hex(32)
+
+
+@dataclass
+class Job:
+    name: str
+    created_on: int
+    script: str | None = None
+    description: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "createdOn": iso_from_ms(self.created_on),
+            "script": self.script,
+            "description": self.description,
+        }
+
+
+@dataclass
+class JobRun:
+    run_id: str
+    job_name: str
+    state: RunState
+    started_on: int
+    attempt: int = 0
+    arguments: list[str] = field(default_factory=list)
+    completed_on: int | None = None
+    exit_code: int | None = None
+    error_message: str | None = None
+    principal: str | None = None
+    code_hash: str | None = None
+    script: str | None = None
+    host: str | None = None
+    pid: int | None = None
+    timeout: float | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def execution_time(self) -> float | None:
+        """Seconds from start to completion (to now if still running is not given)."""
+        if self.completed_on is None:
+            return None
+        return round((self.completed_on - self.started_on) / 1000, 3)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "runId": self.run_id,
+            "jobName": self.job_name,
+            "state": self.state.value,
+            "attempt": self.attempt,
+            "arguments": self.arguments,
+            "startedOn": iso_from_ms(self.started_on),
+            "completedOn": iso_from_ms(self.completed_on) if self.completed_on else None,
+            "executionTime": self.execution_time,
+            "exitCode": self.exit_code,
+            "errorMessage": self.error_message,
+            "startedBy": self.principal,
+            "codeHash": self.code_hash,
+            "script": self.script,
+            "host": self.host,
+            "pid": self.pid,
+            "timeout": self.timeout,
+        }

@@ -1,0 +1,125 @@
+"""The tables, as SQLAlchemy Core metadata. Migrations in ``migrations/`` create them."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+# The newest migration; checked against Alembic's head by the test suite so that the
+# fast start-up path (no Alembic import) stays correct.
+SCHEMA_HEAD = "0001"
+
+metadata = MetaData()
+
+# SQLite only gives autoincrement to "INTEGER PRIMARY KEY"; BigInteger elsewhere.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("created_on", BigInteger, nullable=False),
+    Column("script", Text),
+    Column("description", Text),
+)
+
+scripts = Table(
+    "scripts",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("content", LargeBinary, nullable=False),
+    Column("stored_on", BigInteger, nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_id", String(80), primary_key=True),
+    Column("job_name", String(255), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempt", Integer, nullable=False, default=0),
+    Column("arguments", Text, nullable=False),
+    Column("started_on", BigInteger, nullable=False),
+    Column("completed_on", BigInteger),
+    Column("exit_code", Integer),
+    Column("error_message", Text),
+    Column("principal", String(255)),
+    Column("code_hash", String(64)),
+    Column("script", Text),
+    Column("host", String(255)),
+    Column("pid", Integer),
+    Column("timeout", Float),
+    Column("details", Text, nullable=False),
+    Index("ix_runs_job_started", "job_name", "started_on"),
+    Index("ix_runs_state", "state"),
+)
+
+log_events = Table(
+    "log_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("group_name", String(512), nullable=False),
+    Column("stream_name", String(512), nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("ingestion_time", BigInteger, nullable=False),
+    Column("message", Text, nullable=False),
+    Index("ix_log_stream", "group_name", "stream_name", "id"),
+    Index("ix_log_group_time", "group_name", "timestamp"),
+)
+
+metric_data = Table(
+    "metric_data",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("namespace", String(255), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("dimensions", Text, nullable=False),
+    Column("run_id", String(80)),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("value", Float, nullable=False),
+    Column("unit", String(32), nullable=False),
+    Index("ix_metric_series", "namespace", "name", "dimensions", "timestamp"),
+    Index("ix_metric_run", "run_id", "name", "timestamp"),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("seq", Id, primary_key=True, autoincrement=True),
+    Column("event_id", String(64), nullable=False, unique=True),
+    Column("event_time", BigInteger, nullable=False),
+    Column("event_source", String(128), nullable=False),
+    Column("event_name", String(128), nullable=False),
+    Column("event_category", String(16), nullable=False),
+    Column("read_only", Boolean, nullable=False),
+    Column("principal", String(255), nullable=False),
+    Column("error_code", String(128)),
+    Column("dataset", Text),
+    Column("run_id", String(80)),
+    Column("body", Text, nullable=False),
+    Index("ix_audit_time", "event_time"),
+    Index("ix_audit_name_time", "event_name", "event_time"),
+    Index("ix_audit_principal_time", "principal", "event_time"),
+    Index("ix_audit_dataset_time", "dataset", "event_time"),
+)
+
+audit_resources = Table(
+    "audit_resources",
+    metadata,
+    Column("event_seq", BigInteger, nullable=False),
+    Column("resource", Text, nullable=False),
+    Column("event_time", BigInteger, nullable=False),
+    Index("ix_audit_resource_time", "resource", "event_time"),
+    Index("ix_audit_resource_seq", "event_seq"),
+)

@@ -1,0 +1,1 @@
+"""The audit trail: recording audit and data events, lookup."""
