@@ -11,14 +11,17 @@
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pipetrail.model.errors import ConfigError
+from pipetrail.model.errors import ConfigError, StoreError
 from pipetrail.model.identity import DEFAULT_WORKSPACE
 
 DEFAULT_HOME = Path("~/.pipetrail")
 MIN_SAMPLE_INTERVAL = 0.05
+PRECHECK_TIMEOUT = 3.0
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,29 @@ class Settings:
         if not os.access(home, os.R_OK | os.W_OK | os.X_OK):
             raise ConfigError(f"PIPETRAIL_HOME {home} is not readable and writable by this user")
         return home
+
+    def precheck(self) -> None:
+        """Cheap checks that the store can be reached, without opening it: the home
+        directory for SQLite, a TCP connection to the server for PostgreSQL."""
+        if self.database_url is None:
+            self.ensure_home()
+            return
+        parsed = urlsplit(self.database_url)
+        if not parsed.scheme.startswith(("postgresql", "postgres")):
+            return  # the store reports what is wrong with it
+        host = parsed.hostname or "localhost"
+        if host.startswith("/"):
+            return
+        try:
+            port = parsed.port or 5432
+        except ValueError:
+            raise ConfigError("PIPETRAIL_DATABASE_URL has an invalid port") from None
+        try:
+            socket.create_connection((host, port), timeout=PRECHECK_TIMEOUT).close()
+        except OSError as exc:
+            raise StoreError(
+                f"cannot reach the PostgreSQL server at {host}:{port}: {exc.strerror or exc}"
+            ) from None
 
     @property
     def sqlite_path(self) -> Path:

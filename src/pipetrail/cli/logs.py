@@ -1,7 +1,67 @@
-"""`pipetrail logs` verbs."""
+"""``pipetrail logs``: a run's log events."""
 
 from __future__ import annotations
 
 import click
 
-COMMANDS: list[click.Command] = []
+from pipetrail.cli.app import App, pass_app
+from pipetrail.cli.output import emit_json, format_option
+from pipetrail.model.clock import iso_from_ms
+from pipetrail.model.logs import LogEvent
+
+STREAMS = ("all", "output", "error", "logger", "insights")
+
+
+def _line(event: LogEvent, label: bool) -> str:
+    if not label:
+        return event.message
+    kind = event.group.rsplit("/", 1)[-1]
+    if event.stream.endswith("-logger"):
+        kind = "logger"
+    return f"{iso_from_ms(event.timestamp)} [{kind}] {event.message}"
+
+
+@click.group("logs")
+def logs() -> None:
+    """Log events of job runs."""
+
+
+@logs.command("get")
+@click.argument("run_id")
+@click.option("--stream", type=click.Choice(STREAMS), default="all", show_default=True,
+              help="Which stream: stdout (output), stderr (error), logging records "
+                   "(logger), insights, or all merged in order.")
+@click.option("--limit", type=int, default=1000, show_default=True,
+              help="At most this many events, from the start.")
+@click.option("--raw", is_flag=True, help="Print messages only, without time and stream.")
+@format_option
+@pass_app
+def get_logs(app: App, run_id: str, stream: str, limit: int, raw: bool, fmt: str) -> None:
+    """Print the log events of a run in the order they were written."""
+    from pipetrail.actions.logs import get_log_events
+
+    events = get_log_events(app.context(), run_id, stream, limit)
+    if fmt == "json":
+        emit_json([e.to_json() for e in events])
+        return
+    for event in events:
+        click.echo(_line(event, not raw))
+
+
+@logs.command("tail")
+@click.argument("run_id")
+@click.option("--follow", "-f", is_flag=True, help="Keep printing new lines until the run ends.")
+@click.option("--lines", "-n", type=int, default=10, show_default=True,
+              help="How many of the last lines to print first.")
+@click.option("--stream", type=click.Choice(STREAMS), default="all", show_default=True)
+@click.option("--raw", is_flag=True, help="Print messages only, without time and stream.")
+@pass_app
+def tail_logs(app: App, run_id: str, follow: bool, lines: int, stream: str, raw: bool) -> None:
+    """Print the last lines of a run; with --follow, new lines as they are written."""
+    from pipetrail.actions.logs import tail
+
+    for event in tail(app.context(), run_id, stream, lines, follow):
+        click.echo(_line(event, not raw))
+
+
+COMMANDS: list[click.Command] = [logs]

@@ -1,7 +1,79 @@
-"""`pipetrail run` verbs."""
+"""``pipetrail run``: run a Python script as a monitored job run."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-COMMANDS: list[click.Command] = []
+from pipetrail.cli.app import App, pass_app
+from pipetrail.model.clock import duration_text
+from pipetrail.model.runs import JobRun
+
+
+@click.command(
+    "run",
+    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+)
+@click.argument("script", type=click.Path(path_type=Path))
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@click.option("--job", "job_name", metavar="NAME", help="Job name (default: the script's stem).")
+@click.option("--timeout", type=float, metavar="SECONDS",
+              help="Stop the job after this many seconds; the run ends as TIMEOUT (exit 124).")
+@click.option("--sample-interval", type=float, metavar="SECONDS",
+              help="Seconds between process samples (default PIPETRAIL_SAMPLE_INTERVAL or 1).")
+@click.option("--quiet", "-q", is_flag=True, help="Do not print the run summary line.")
+@pass_app
+def run_command(app: App, script: Path, args: tuple[str, ...], job_name: str | None,
+                timeout: float | None, sample_interval: float | None, quiet: bool) -> int:
+    """Run SCRIPT as a monitored job run; ARGS after SCRIPT (or after --) go to it.
+
+    The job's output appears as usual and is recorded line by line in the log streams
+    /pipetrail/jobs/output and /pipetrail/jobs/error (stream = run id); its process tree
+    is sampled into metrics; the run and every action are recorded in the trail.
+    Exits with the job's exit code; 124 on timeout; 128+N when a signal N ended it.
+    """
+    # Spawn the job before the heavy imports and the store are loaded: the job starts up
+    # while the runner opens the store (see pipetrail.runner.launch).
+    from pipetrail.model.errors import PipetrailError
+    from pipetrail.runner.launch import RunOptions
+    from pipetrail.runner.prepare import prepare_job_run
+
+    settings = app.settings.with_overrides(sample_interval=sample_interval)
+    options = RunOptions(script=script, arguments=list(args), timeout=timeout,
+                         sample_interval=settings.sample_interval)
+    try:
+        prepared = prepare_job_run(options, job_name)
+    except PipetrailError as exc:
+        from pipetrail.actions.jobs import reject_job_run
+
+        reject_job_run(app.context(), options, job_name, exc)
+        raise
+    settings.precheck()
+
+    from pipetrail.runner.launch import Launch
+
+    launch = Launch(prepared.run_id, prepared.job_name, options)
+    try:
+        ctx = app.context()
+    except BaseException:
+        launch.abort()
+        click.echo("pipetrail: the job was stopped: its run could not be recorded", err=True)
+        raise
+
+    from pipetrail.actions.jobs import start_job_run
+
+    def announce(run: JobRun) -> None:
+        if not quiet and run.state.terminal:
+            took = duration_text(run.execution_time or 0.0)
+            click.echo(
+                f"pipetrail: run {run.run_id} {run.state.value} in {took} "
+                f"(exit {run.exit_code}); see: pipetrail runs show {run.run_id[:12]}",
+                err=True,
+            )
+
+    run = start_job_run(ctx, prepared, launch, on_state=announce)
+    return run.exit_code if run.exit_code is not None else 1
+
+
+COMMANDS: list[click.Command] = [run_command]

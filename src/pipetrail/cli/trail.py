@@ -1,7 +1,60 @@
-"""`pipetrail trail` verbs."""
+"""``pipetrail trail``: the audit trail."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-COMMANDS: list[click.Command] = []
+from pipetrail.cli.app import App, pass_app
+from pipetrail.cli.output import emit, format_option
+from pipetrail.model.clock import parse_time
+
+
+@click.group("trail")
+def trail() -> None:
+    """The audit trail: who did what, when, to which resource."""
+
+
+def _row(record: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "eventTime": record.get("eventTime"),
+        "eventName": record.get("eventName"),
+        "user": (record.get("userIdentity") or {}).get("userName"),
+        "eventSource": record.get("eventSource"),
+        "errorCode": record.get("errorCode"),
+        "resources": " ".join(r.get("ARN", "") for r in record.get("resources") or [])
+        or record.get("dataset"),
+    }
+
+
+@trail.command("lookup")
+@click.option("--event-name", metavar="NAME", help="e.g. StartJobRun, GetLogEvents.")
+@click.option("--user", metavar="NAME", help="The caller's user name.")
+@click.option("--resource", metavar="ARN_OR_URI", help="A resource ARN or dataset URI.")
+@click.option("--source", "event_source", metavar="SOURCE", help="e.g. jobs.pipetrail.")
+@click.option("--category", type=click.Choice(["Management", "Data", "Insight"]))
+@click.option("--run", "run_id", metavar="RUN_ID", help="Events of one job run.")
+@click.option("--start", metavar="TIME", help="ISO 8601, epoch, or relative (15m, 2h, 7d).")
+@click.option("--end", metavar="TIME", help="ISO 8601, epoch, or relative (15m, 2h, 7d).")
+@click.option("--limit", type=int, default=50, show_default=True)
+@format_option
+@pass_app
+def lookup(app: App, event_name: str | None, user: str | None, resource: str | None,
+           event_source: str | None, category: str | None, run_id: str | None,
+           start: str | None, end: str | None, limit: int, fmt: str) -> None:
+    """Find audit events; every given attribute must match. Newest first."""
+    from pipetrail.actions.trail import lookup_events
+    from pipetrail.store.store import AuditQuery
+
+    query = AuditQuery(
+        event_name=event_name, user=user, resource=resource, event_source=event_source,
+        category=category, run_id=run_id, limit=limit,
+        start=parse_time(start) if start else None, end=parse_time(end) if end else None,
+    )
+    records = lookup_events(app.context(), query)
+    emit(records, fmt, rows=[_row(r) for r in records],
+         columns=("eventTime", "eventName", "user", "eventSource", "errorCode", "resources"))
+
+
+COMMANDS: list[click.Command] = [trail]

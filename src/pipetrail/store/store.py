@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, and_, func, insert, select, update
+from sqlalchemy import Select, and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -203,9 +203,24 @@ class Store:
             rows = conn.execute(query).all()
         if newest:
             rows.reverse()
-        return [LogEvent(group=r.group_name, stream=r.stream_name, timestamp=r.timestamp,
-                         message=r.message, ingestion_time=r.ingestion_time, event_id=r.id)
-                for r in rows]
+        return [_log_from_row(r) for r in rows]
+
+    def read_streams(self, streams: Sequence[tuple[str, str]], *, after_id: int | None = None,
+                     limit: int = 1000, newest: bool = False) -> list[LogEvent]:
+        """Events of several (group, stream) pairs merged in write order."""
+        if not streams:
+            return []
+        c = t.log_events.c
+        which = or_(*(and_(c.group_name == g, c.stream_name == s) for g, s in streams))
+        query = select(t.log_events).where(which)
+        if after_id is not None:
+            query = query.where(c.id > after_id)
+        query = query.order_by(c.id.desc() if newest else c.id).limit(min(limit, MAX_PAGE))
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        if newest:
+            rows.reverse()
+        return [_log_from_row(r) for r in rows]
 
     def count_log_events(self, group: str, stream: str) -> int:
         c = t.log_events.c
@@ -362,6 +377,11 @@ def _run_from_row(row: Any) -> JobRun:
         script=row.script, host=row.host, pid=row.pid, timeout=row.timeout,
         details=orjson.loads(row.details),
     )
+
+
+def _log_from_row(row: Any) -> LogEvent:
+    return LogEvent(group=row.group_name, stream=row.stream_name, timestamp=row.timestamp,
+                    message=row.message, ingestion_time=row.ingestion_time, event_id=row.id)
 
 
 def _datum_from_row(row: Any) -> MetricDatum:

@@ -1,0 +1,35 @@
+"""Write a deterministic CSV of orders for the example job (with some dirty rows)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROWS = 400_000
+
+
+def main(path: Path, rows: int = ROWS) -> None:
+    rng = np.random.default_rng(20261125)
+    days = pd.date_range("2026-01-01", periods=300, freq="D")
+    frame = pd.DataFrame({
+        "order_id": np.arange(1, rows + 1),
+        "order_date": rng.choice(days, rows).astype("datetime64[s]").astype(str),
+        "region": rng.choice(["north", "south", "east", "west", " North", "SOUTH"], rows),
+        "category": rng.choice(["books", "games", "garden", "tools", "food"], rows),
+        "customer_email": [f"customer{i % 50_000}@example.com" for i in range(rows)],
+        "quantity": rng.integers(1, 20, rows),
+        "unit_price": rng.gamma(2.0, 15.0, rows).round(2),
+    })
+    # Dirt: missing prices, negative quantities, duplicated orders.
+    frame.loc[rng.choice(rows, rows // 100, replace=False), "unit_price"] = np.nan
+    frame.loc[rng.choice(rows, rows // 200, replace=False), "quantity"] = -1
+    frame = pd.concat([frame, frame.sample(rows // 100, random_state=1)])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False)
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent / "data/orders.csv")

@@ -1,0 +1,152 @@
+"""Starting a job process and capturing it, before the store is even open.
+
+``pipetrail run`` spawns the job as early as it can (after cheap checks of the script
+and the configuration) and opens the store while the job starts up, so the job is not
+kept waiting for the runner's own start-up. Until the store is open, captured records
+wait in :attr:`Launch.records`; the batch writer then takes them from the same queue.
+This module therefore imports nothing heavy (no SQLAlchemy).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psutil
+
+from pipetrail.model.clock import now_ms
+from pipetrail.model.logs import ERROR_GROUP, OUTPUT_GROUP, LogEvent
+from pipetrail.model.metrics import JOBS_NAMESPACE, MetricDatum
+from pipetrail.runner.capture import OutputPump
+from pipetrail.runner.process import become_subreaper, die_with_parent
+from pipetrail.runner.sampler import ProcessSampler, Sample
+from pipetrail.sdk.channel import ENV_FD
+
+LOGGER_STREAM_SUFFIX = "-logger"
+
+
+@dataclass
+class RunOptions:
+    script: Path
+    arguments: list[str] = field(default_factory=list)
+    timeout: float | None = None
+    sample_interval: float = 1.0
+    echo: bool = True
+    python: str = sys.executable
+
+
+class Launch:
+    """A spawned job with its output pump and process sampler running."""
+
+    def __init__(self, run_id: str, job_name: str, options: RunOptions) -> None:
+        self.run_id = run_id
+        self.job_name = job_name
+        self.options = options
+        self.records: queue.SimpleQueue[LogEvent | MetricDatum] = queue.SimpleQueue()
+        self.exception: dict[str, Any] | None = None
+        self.started_on = now_ms()
+        self.started_monotonic = time.monotonic()
+        self._dims = {"JobName": job_name, "JobRunId": run_id}
+        become_subreaper()
+        self.pump = OutputPump(self._on_line, self._on_record)
+        self.proc = self._spawn()
+        self.sampler = ProcessSampler(self.proc.pid, options.sample_interval, self._on_sample)
+        self.pump.start()
+        self.sampler.start()
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        chan_r, chan_w = os.pipe()
+        env = dict(os.environ)
+        env.update({
+            ENV_FD: str(chan_w),
+            "PIPETRAIL_RUN_ID": self.run_id,
+            "PIPETRAIL_JOB_NAME": self.job_name,
+            "PYSPARK_PYTHON": env.get("PYSPARK_PYTHON", self.options.python),
+        })
+        command = [self.options.python, "-m", "pipetrail.sdk.bootstrap",
+                   str(self.options.script), *self.options.arguments]
+        try:
+            proc = subprocess.Popen(command, stdout=out_w, stderr=err_w, pass_fds=(chan_w,),
+                                    env=env, preexec_fn=die_with_parent)
+        except OSError:
+            for fd in (out_r, err_r, chan_r):
+                os.close(fd)
+            raise
+        finally:
+            for fd in (out_w, err_w, chan_w):
+                os.close(fd)
+        echo = self.options.echo
+        self.pump.add(out_r, "output", sys.stdout.fileno() if echo else None)
+        self.pump.add(err_r, "error", sys.stderr.fileno() if echo else None)
+        self.pump.add(chan_r, "channel")
+        return proc
+
+    def abort(self) -> None:
+        """Stop the job at once (the runner could not start recording it)."""
+        terminate_tree(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=3)
+        except subprocess.TimeoutExpired:
+            terminate_tree(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        self.sampler.stop()
+
+    # -- captured records -------------------------------------------------------------
+
+    def log(self, group: str, ts: int, message: str, stream: str | None = None) -> None:
+        self.records.put(LogEvent(group=group, stream=stream or self.run_id, timestamp=ts,
+                                  message=message))
+
+    def metric(self, name: str, value: float, unit: str, ts: int) -> None:
+        self.records.put(MetricDatum(namespace=JOBS_NAMESPACE, name=name, timestamp=ts,
+                                     value=float(value), unit=unit, dimensions=self._dims,
+                                     run_id=self.run_id))
+
+    def _on_line(self, kind: str, ts: int, text: str) -> None:
+        self.log(OUTPUT_GROUP if kind == "output" else ERROR_GROUP, ts, text)
+
+    def _on_record(self, record: dict[str, Any]) -> None:
+        kind = record.get("t")
+        ts = record["ts"] if isinstance(record.get("ts"), int) else now_ms()
+        if kind == "log":
+            body = {k: record[k] for k in ("level", "logger", "message", "exception")
+                    if record.get(k) is not None}
+            self.log(ERROR_GROUP, ts, orjson.dumps(body).decode(),
+                     stream=self.run_id + LOGGER_STREAM_SUFFIX)
+        elif kind == "exception":
+            self.exception = {k: v for k, v in record.items() if k not in {"t", "ts"}}
+
+    def _on_sample(self, sample: Sample) -> None:
+        ts = sample.timestamp
+        if sample.cpu_percent is not None:
+            self.metric("process.cpu.percent", sample.cpu_percent, "Percent", ts)
+            load = sample.cpu_percent / (100.0 * self.sampler.cpu_count)
+            self.metric("glue.driver.system.cpuSystemLoad", round(load, 4), "None", ts)
+        self.metric("process.memory.rss", sample.rss, "Bytes", ts)
+        self.metric("process.io.readBytes", sample.read_bytes, "Bytes", ts)
+        self.metric("process.io.writeBytes", sample.write_bytes, "Bytes", ts)
+        self.metric("process.threads", sample.threads, "Count", ts)
+        self.metric("process.count", sample.processes, "Count", ts)
+
+
+def terminate_tree(pid: int, signum: int) -> None:
+    """Send ``signum`` to a process and all its descendants."""
+    try:
+        root = psutil.Process(pid)
+        tree = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return
+    for proc in tree:
+        with contextlib.suppress(psutil.Error):
+            proc.send_signal(signum)

@@ -1,0 +1,111 @@
+"""Batches a run's records into the store from one background thread.
+
+Records are queued by the pump and the sampler and written every ``interval`` seconds
+(by default 20 ms, so a line is in the store well within a second), all of a kind in
+one transaction. A store that fails is retried with back-off; nothing queued is dropped
+while the run lasts, and ``close`` makes a last attempt and reports what could not be
+written.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from pipetrail.model.audit import AuditEvent
+from pipetrail.model.errors import PipetrailError
+from pipetrail.model.logs import LogEvent
+from pipetrail.model.metrics import MetricDatum
+
+if TYPE_CHECKING:
+    from pipetrail.store import Store
+
+FLUSH_INTERVAL = 0.02
+MAX_BATCH = 5000
+RETRY_DELAYS = (0.1, 0.2, 0.5, 1.0, 2.0)
+_WAKE = object()  # put on the queue by close() so the thread wakes at once
+
+
+class BatchWriter(threading.Thread):
+    def __init__(self, store: Store, records: queue.SimpleQueue[Any] | None = None,
+                 interval: float = FLUSH_INTERVAL) -> None:
+        super().__init__(name="pipetrail-writer", daemon=True)
+        self._store = store
+        self._interval = interval
+        self._queue: queue.SimpleQueue[Any] = records if records is not None else queue.SimpleQueue()
+        self._closing = threading.Event()
+        self.failures: list[str] = []
+        self.written = 0
+        self._logs: list[LogEvent] = []
+        self._metrics: list[MetricDatum] = []
+        self._audit: list[AuditEvent] = []
+
+    def put(self, record: LogEvent | MetricDatum | AuditEvent) -> None:
+        self._queue.put(record)
+
+    def run(self) -> None:
+        while not self._closing.is_set():
+            try:
+                first = self._queue.get(timeout=0.25)
+            except queue.Empty:
+                continue
+            self._sort(first)
+            if not self._closing.is_set():
+                self._closing.wait(self._interval)
+            self._drain()
+            self._flush(retry_until=None)
+        self._drain()
+        self._flush(retry_until=time.monotonic() + 30)
+
+    def close(self, timeout: float = 60) -> None:
+        self._closing.set()
+        self._queue.put(_WAKE)
+        self.join(timeout)
+
+    def _sort(self, record: Any) -> None:
+        if record is _WAKE:
+            return
+        if isinstance(record, LogEvent):
+            self._logs.append(record)
+        elif isinstance(record, MetricDatum):
+            self._metrics.append(record)
+        else:
+            self._audit.append(record)
+
+    def _drain(self) -> None:
+        for _ in range(MAX_BATCH * 4):
+            try:
+                self._sort(self._queue.get_nowait())
+            except queue.Empty:
+                return
+
+    def _flush(self, retry_until: float | None) -> None:
+        attempt = 0
+        while self._logs or self._metrics or self._audit:
+            try:
+                if self._logs:
+                    self._store.append_log_events(self._logs)
+                    self.written += len(self._logs)
+                    self._logs = []
+                if self._metrics:
+                    self._store.put_metric_data(self._metrics)
+                    self.written += len(self._metrics)
+                    self._metrics = []
+                if self._audit:
+                    self._store.append_audit_events(self._audit)
+                    self.written += len(self._audit)
+                    self._audit = []
+            except PipetrailError as exc:
+                delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
+                attempt += 1
+                if retry_until is None:
+                    if self._closing.wait(delay):
+                        return  # the final flush in run() retries once more
+                    continue
+                if time.monotonic() + delay > retry_until:
+                    lost = len(self._logs) + len(self._metrics) + len(self._audit)
+                    self.failures.append(f"{lost} records could not be stored: {exc}")
+                    return
+                time.sleep(delay)

@@ -1,0 +1,97 @@
+"""Runs a job script under ``pipetrail run``: installs the SDK hooks, then the script.
+
+``python -m pipetrail.sdk.bootstrap SCRIPT [ARGS...]`` behaves like ``python SCRIPT
+[ARGS...]`` (same ``sys.argv``, ``sys.path[0]``, ``__main__``, exit code and traceback),
+with stdout line-buffered so that output streams line by line, and with every Python
+``logging`` record also sent to the runner through the side channel.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import runpy
+import sys
+import time
+import traceback
+from types import TracebackType
+
+from pipetrail.sdk.channel import Channel
+
+_SDK_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def install_logging_hook(channel: Channel) -> None:
+    """Copy each logging record that reaches its handlers to the channel.
+
+    Wraps ``Logger.callHandlers`` rather than adding a handler, so ``basicConfig`` and
+    the last-resort handler behave exactly as without Pipetrail.
+    """
+    original = logging.Logger.callHandlers
+
+    def call_handlers(self: logging.Logger, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: logging reports it itself
+            message = str(record.msg)
+        entry = {"t": "log", "ts": int(record.created * 1000), "level": record.levelname,
+                 "logger": record.name, "message": message}
+        if record.exc_info and record.exc_info[0] is not None:
+            entry["exception"] = "".join(traceback.format_exception(*record.exc_info))
+        channel.send(entry)
+        original(self, record)
+
+    logging.Logger.callHandlers = call_handlers  # type: ignore[method-assign]
+
+
+def _user_frames(tb: TracebackType | None, script: str) -> TracebackType | None:
+    """Skip the bootstrap's and runpy's own frames at the top of a traceback."""
+    current = tb
+    while current is not None:
+        filename = current.tb_frame.f_code.co_filename
+        if filename == script or not (filename.startswith(_SDK_DIR) or "runpy" in filename
+                                      or filename.startswith("<frozen runpy")):
+            return current
+        current = current.tb_next
+    return tb
+
+
+def report_exception(channel: Channel | None, exc: BaseException, script: str) -> None:
+    if channel is None:
+        return
+    frames = [
+        {"file": f.filename, "line": f.lineno, "function": f.name, "code": f.line}
+        for f in traceback.extract_tb(_user_frames(exc.__traceback__, script))
+    ]
+    channel.send({"t": "exception", "ts": int(time.time() * 1000),
+                  "type": type(exc).__qualname__, "module": type(exc).__module__,
+                  "message": str(exc)[:65536], "frames": frames[-200:]})
+
+
+def main() -> None:
+    if len(sys.argv) < 2:
+        sys.stderr.write("usage: python -m pipetrail.sdk.bootstrap SCRIPT [ARGS...]\n")
+        sys.exit(2)
+    script = os.path.abspath(sys.argv[1])
+    sys.argv = sys.argv[1:]
+    sys.path[0] = os.path.dirname(script)
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(line_buffering=True)
+    channel = Channel.from_env()
+    if channel is not None:
+        install_logging_hook(channel)
+    try:
+        runpy.run_path(script, run_name="__main__")
+    except (SystemExit, KeyboardInterrupt) as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            report_exception(channel, exc, script)
+        raise
+    except BaseException as exc:
+        report_exception(channel, exc, script)
+        traceback.print_exception(type(exc), exc, _user_frames(exc.__traceback__, script))
+        sys.stderr.flush()
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""The side channel from a job to its runner: one JSON object per line on a pipe.
+
+The runner passes the pipe's file descriptor in ``PIPETRAIL_CHANNEL_FD``. Records are
+``{"t": KIND, ...}``; kinds so far: ``log`` (a Python logging record) and ``exception``
+(the job's uncaught exception, with its frames). Only the standard library is used, so
+the job's start-up stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from typing import Any
+
+ENV_FD = "PIPETRAIL_CHANNEL_FD"
+
+
+class Channel:
+    def __init__(self, fd: int) -> None:
+        self._file = os.fdopen(fd, "w", buffering=1, encoding="utf-8", errors="replace",
+                               closefd=True)
+        self._lock = threading.Lock()
+        self.broken = False
+
+    @classmethod
+    def from_env(cls) -> Channel | None:
+        value = os.environ.pop(ENV_FD, None)
+        if not value:
+            return None
+        try:
+            return cls(int(value))
+        except (ValueError, OSError):
+            return None
+
+    def send(self, record: dict[str, Any]) -> None:
+        if self.broken:
+            return
+        line = json.dumps(record, default=str, ensure_ascii=False) + "\n"
+        with self._lock:
+            try:
+                self._file.write(line)
+            except (OSError, ValueError):
+                # The runner is gone: the job goes on, unmonitored.
+                self.broken = True
