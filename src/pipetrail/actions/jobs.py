@@ -3,20 +3,17 @@ StopJobRun, GetJobs."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from pipetrail.actions.context import ActionContext
 from pipetrail.model.arn import job_arn, run_arn
 from pipetrail.model.audit import AuditEvent, Resource
 from pipetrail.model.clock import now_ms
 from pipetrail.model.errors import NotFoundError, PipetrailError, ValidationError
-from pipetrail.model.runs import Job, JobRun, RunState, new_run_id
+from pipetrail.model.runs import Job, JobRun, RunState
 from pipetrail.runner.job import JobRunner
 from pipetrail.runner.launch import Launch, RunOptions
 from pipetrail.runner.prepare import PreparedRun, prepare_job_run, start_params
@@ -51,9 +48,6 @@ def start_job_run(ctx: ActionContext, prepared: PreparedRun, launch: Launch,
     notify = on_state or (lambda _run: None)
     with ctx.call(SOURCE, "StartJobRun", read_only=False, params=prepared.params) as call:
         script = str(prepared.options.script.resolve())
-        created = ctx.store.ensure_job(Job(name=prepared.job_name, created_on=now_ms(),
-                                           script=script))
-        ctx.store.put_script(prepared.code_hash, prepared.content)
         run = JobRun(
             run_id=prepared.run_id, job_name=prepared.job_name, state=RunState.STARTING,
             started_on=launch.started_on, arguments=list(prepared.options.arguments),
@@ -61,7 +55,8 @@ def start_job_run(ctx: ActionContext, prepared: PreparedRun, launch: Launch,
             script=script, host=socket.gethostname(), timeout=prepared.options.timeout,
             details={"runnerPid": os.getpid()},
         )
-        ctx.store.create_run(run)
+        job = Job(name=prepared.job_name, created_on=now_ms(), script=script)
+        created = ctx.store.begin_run(job, prepared.content, run)
         notify(run)
         call.resources = [_job_resource(ctx, run.job_name), _run_resource(ctx, run)]
         call.response = {"jobRunId": run.run_id, "jobCreated": created}

@@ -11,10 +11,7 @@ from pipetrail.model.clock import duration_text
 from pipetrail.model.runs import JobRun
 
 
-@click.command(
-    "run",
-    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
-)
+@click.command("run")
 @click.argument("script", type=click.Path(path_type=Path))
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 @click.option("--job", "job_name", metavar="NAME", help="Job name (default: the script's stem).")
@@ -26,7 +23,7 @@ from pipetrail.model.runs import JobRun
 @pass_app
 def run_command(app: App, script: Path, args: tuple[str, ...], job_name: str | None,
                 timeout: float | None, sample_interval: float | None, quiet: bool) -> int:
-    """Run SCRIPT as a monitored job run; ARGS after SCRIPT (or after --) go to it.
+    """Run SCRIPT as a monitored job run; ARGS (after --) go to the script.
 
     The job's output appears as usual and is recorded line by line in the log streams
     /pipetrail/jobs/output and /pipetrail/jobs/error (stream = run id); its process tree

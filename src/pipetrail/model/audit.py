@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -108,7 +109,7 @@ class AuditEvent:
             record["additionalEventData"] = self.additional
         return record
 
-    def validate(self) -> bytes:
+    def validate(self) -> builtins.bytes:
         """Check the event and return its canonical JSON; raise ValidationError if bad."""
         if self.event_type not in EVENT_TYPES:
             raise ValidationError(f"eventType must be one of {', '.join(EVENT_TYPES)}")

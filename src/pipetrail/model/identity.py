@@ -55,4 +55,5 @@ def local_identity(workspace: str = DEFAULT_WORKSPACE) -> Identity:
 def user_agent(component: str = "cli") -> str:
     """``pipetrail-cli/0.1.0 Python/3.11.7 Linux/6.1`` style user agent."""
     py = ".".join(str(p) for p in sys.version_info[:3])
-    return f"pipetrail-{component}/{__version__} Python/{py} {platform.system()}/{platform.release()}"
+    system = f"{platform.system()}/{platform.release()}"
+    return f"pipetrail-{component}/{__version__} Python/{py} {system}"

@@ -15,8 +15,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
-from types import FrameType
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import psutil
@@ -48,14 +47,15 @@ class JobRunner:
         self.launch = launch
         self._on_state = on_state or (lambda _run: None)
         self._writer = BatchWriter(store, launch.records)
-        self._stop_signal: int | None = None
         self._timed_out = False
 
     def execute(self) -> JobRun:
         self._writer.start()
         proc = self.launch.proc
-        with self._signals():
+        try:
             returncode = self._wait(proc)
+        finally:
+            self.launch.restore_signals()
         self.launch.sampler.stop()
         self._stop_leftovers()
         self.launch.pump.join()
@@ -71,8 +71,12 @@ class JobRunner:
         escalating = False
         steps: list[tuple[float, signal.Signals]] = []
         exited = threading.Event()
-        threading.Thread(target=lambda: (proc.wait(), exited.set()), daemon=True,
-                         name="pipetrail-wait").start()
+
+        def reap() -> None:
+            proc.wait()
+            exited.set()
+
+        threading.Thread(target=reap, daemon=True, name="pipetrail-wait").start()
         while True:
             if exited.wait(0.1):
                 return proc.wait()
@@ -80,10 +84,10 @@ class JobRunner:
             if not escalating and deadline is not None and now >= deadline:
                 escalating = self._timed_out = True
                 steps = [(now, signal.SIGTERM), (now + STOP_GRACE_SECONDS, signal.SIGKILL)]
-            if not escalating and self._stop_signal is not None:
+            if not escalating and self.launch.stop_signal is not None:
                 escalating = True
                 self._mark_stopping()
-                grace = SIGINT_GRACE_SECONDS if self._stop_signal == signal.SIGINT else 0.0
+                grace = SIGINT_GRACE_SECONDS if self.launch.stop_signal == signal.SIGINT else 0.0
                 steps = [(now + grace, signal.SIGTERM),
                          (now + grace + STOP_GRACE_SECONDS, signal.SIGKILL)]
             while steps and steps[0][0] <= now:
@@ -95,24 +99,6 @@ class JobRunner:
             with contextlib.suppress(Exception):
                 self.store.update_run(self.run)
             self._on_state(self.run)
-
-    @contextlib.contextmanager
-    def _signals(self) -> Iterator[None]:
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-
-        def handler(signum: int, _frame: FrameType | None) -> None:
-            if self._stop_signal is not None:
-                terminate_tree(self.launch.proc.pid, signal.SIGKILL)  # asked twice
-            self._stop_signal = signum
-
-        previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            yield
-        finally:
-            for signum, old in previous.items():
-                signal.signal(signum, old)
 
     def _stop_leftovers(self) -> None:
         leftovers = leftover_processes()
@@ -144,9 +130,9 @@ class JobRunner:
             run.exit_code = TIMEOUT_EXIT_CODE
             run.error_message = (f"the job exceeded its timeout of {run.timeout:g} s "
                                  "and was stopped")
-        elif self._stop_signal is not None:
+        elif self.launch.stop_signal is not None:
             run.state = RunState.STOPPED
-            run.error_message = f"stopped by {signal.Signals(self._stop_signal).name}"
+            run.error_message = f"stopped by {signal.Signals(self.launch.stop_signal).name}"
         elif returncode == 0:
             run.state = RunState.SUCCEEDED
         else:

@@ -15,9 +15,11 @@ import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import orjson
@@ -56,7 +58,10 @@ class Launch:
         self.started_on = now_ms()
         self.started_monotonic = time.monotonic()
         self._dims = {"JobName": job_name, "JobRunId": run_id}
+        self.stop_signal: int | None = None
+        self._previous_handlers: dict[int, Any] = {}
         become_subreaper()
+        self._catch_signals()
         self.pump = OutputPump(self._on_line, self._on_record)
         self.proc = self._spawn()
         self.sampler = ProcessSampler(self.proc.pid, options.sample_interval, self._on_sample)
@@ -92,6 +97,25 @@ class Launch:
         self.pump.add(chan_r, "channel")
         return proc
 
+    def _catch_signals(self) -> None:
+        """From before the spawn, SIGINT and SIGTERM ask for a stop (the runner acts on
+        :attr:`stop_signal`); asked twice, the job is killed at once."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+
+        def handler(signum: int, _frame: FrameType | None) -> None:
+            if self.stop_signal is not None and hasattr(self, "proc"):
+                terminate_tree(self.proc.pid, signal.SIGKILL)
+            self.stop_signal = signum
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._previous_handlers[signum] = signal.signal(signum, handler)
+
+    def restore_signals(self) -> None:
+        for signum, previous in self._previous_handlers.items():
+            signal.signal(signum, previous)
+        self._previous_handlers.clear()
+
     def abort(self) -> None:
         """Stop the job at once (the runner could not start recording it)."""
         terminate_tree(self.proc.pid, signal.SIGTERM)
@@ -101,6 +125,7 @@ class Launch:
             terminate_tree(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
         self.sampler.stop()
+        self.restore_signals()
 
     # -- captured records -------------------------------------------------------------
 

@@ -24,7 +24,7 @@ def runner_alive(run: JobRun) -> bool:
     try:
         proc = psutil.Process(pid)
         # A recycled pid belongs to a process started after the run.
-        return proc.create_time() * 1000 <= run.started_on + 5_000
+        return bool(proc.create_time() * 1000 <= run.started_on + 5_000)
     except psutil.Error:
         return False
 

@@ -94,6 +94,6 @@ def children_peak_rss() -> int:
 def leftover_processes() -> list[psutil.Process]:
     """This process's descendants (grandchildren reparent here: we are a subreaper)."""
     try:
-        return psutil.Process(os.getpid()).children(recursive=True)
+        return list(psutil.Process(os.getpid()).children(recursive=True))
     except psutil.Error:
         return []

@@ -34,7 +34,8 @@ class BatchWriter(threading.Thread):
         super().__init__(name="pipetrail-writer", daemon=True)
         self._store = store
         self._interval = interval
-        self._queue: queue.SimpleQueue[Any] = records if records is not None else queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Any] = (
+            records if records is not None else queue.SimpleQueue())
         self._closing = threading.Event()
         self.failures: list[str] = []
         self.written = 0

@@ -11,7 +11,7 @@ import orjson
 from sqlalchemy import Select, and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 
 from pipetrail.config import Settings
 from pipetrail.model.audit import AuditEvent
@@ -58,11 +58,9 @@ class Store:
     @contextlib.contextmanager
     def _write(self) -> Iterator[Connection]:
         try:
-            with self.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn:
-                with conn.begin():
-                    yield conn
-        except IntegrityError:
-            raise
+            with (self.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn,
+                  conn.begin()):
+                yield conn
         except DBAPIError as exc:
             raise StoreError(f"the store refused a write: {_short(exc)}") from None
 
@@ -87,9 +85,9 @@ class Store:
                 self._insert_ignore(t.jobs).values(
                     name=job.name, created_on=job.created_on, script=job.script,
                     description=job.description,
-                )
+                ).returning(t.jobs.c.name)
             )
-            return bool(result.rowcount)
+            return result.first() is not None
 
     def get_job(self, name: str) -> Job:
         with self._read() as conn:
@@ -120,6 +118,18 @@ class Store:
         return bytes(content)
 
     # -- runs -----------------------------------------------------------------------
+
+    def begin_run(self, job: Job, content: bytes, run: JobRun) -> bool:
+        """In one transaction: create the job if new, store the script by its hash,
+        create the run. True when the job was created."""
+        with self._write() as conn:
+            created = conn.execute(self._insert_ignore(t.jobs).values(
+                name=job.name, created_on=job.created_on, script=job.script,
+                description=job.description).returning(t.jobs.c.name)).first() is not None
+            conn.execute(self._insert_ignore(t.scripts).values(
+                code_hash=run.code_hash, content=content, stored_on=now_ms()))
+            conn.execute(insert(t.runs).values(**_run_row(run)))
+        return bool(created)
 
     def create_run(self, run: JobRun) -> None:
         with self._write() as conn:
@@ -200,7 +210,7 @@ class Store:
             query = query.where(c.timestamp < end)
         query = query.order_by(c.id.desc() if newest else c.id).limit(min(limit, MAX_PAGE))
         with self._read() as conn:
-            rows = conn.execute(query).all()
+            rows = list(conn.execute(query).all())
         if newest:
             rows.reverse()
         return [_log_from_row(r) for r in rows]
@@ -217,7 +227,7 @@ class Store:
             query = query.where(c.id > after_id)
         query = query.order_by(c.id.desc() if newest else c.id).limit(min(limit, MAX_PAGE))
         with self._read() as conn:
-            rows = conn.execute(query).all()
+            rows = list(conn.execute(query).all())
         if newest:
             rows.reverse()
         return [_log_from_row(r) for r in rows]
