@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-ROWS = 400_000
+ROWS = 600_000
 
 
 def main(path: Path, rows: int = ROWS) -> None:
@@ -19,7 +19,8 @@ def main(path: Path, rows: int = ROWS) -> None:
         "order_date": rng.choice(days, rows).astype("datetime64[s]").astype(str),
         "region": rng.choice(["north", "south", "east", "west", " North", "SOUTH"], rows),
         "category": rng.choice(["books", "games", "garden", "tools", "food"], rows),
-        "customer_email": [f"customer{i % 50_000}@example.com" for i in range(rows)],
+        "customer_email": [f" Customer{c}@Example{c % 7}.com " for c in np.arange(rows) % 80_000],
+        "sku": rng.integers(1, 5_000, rows).astype(str),
         "quantity": rng.integers(1, 20, rows),
         "unit_price": rng.gamma(2.0, 15.0, rows).round(2),
     })

@@ -24,6 +24,16 @@ MIN_SAMPLE_INTERVAL = 0.05
 PRECHECK_TIMEOUT = 3.0
 
 
+def check_database_scheme(scheme: str) -> None:
+    """Refuse a database URL scheme Pipetrail has no backend for."""
+    backend = scheme.split("+", 1)[0]
+    if backend not in {"postgresql", "postgres", "sqlite"}:
+        raise ConfigError(
+            f"unsupported database {backend!r} in PIPETRAIL_DATABASE_URL: use postgresql://… "
+            "or leave it unset for the embedded SQLite store"
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path = field(default_factory=lambda: DEFAULT_HOME.expanduser())
@@ -84,8 +94,9 @@ class Settings:
             self.ensure_home()
             return
         parsed = urlsplit(self.database_url)
-        if not parsed.scheme.startswith(("postgresql", "postgres")):
-            return  # the store reports what is wrong with it
+        check_database_scheme(parsed.scheme)
+        if parsed.scheme.startswith("sqlite"):
+            return
         host = parsed.hostname or "localhost"
         if host.startswith("/"):
             return

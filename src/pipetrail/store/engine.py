@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 
+from pipetrail.config import check_database_scheme
 from pipetrail.model.errors import ConfigError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -29,14 +30,10 @@ def normalise_url(url: str) -> URL:
             "postgresql://USER@HOST:PORT/DATABASE"
         ) from None
     backend = parsed.get_backend_name()
+    check_database_scheme(backend)
     if backend in {"postgresql", "postgres"}:
         return parsed.set(drivername="postgresql+psycopg")
-    if backend == "sqlite":
-        return parsed
-    raise ConfigError(
-        f"unsupported database {backend!r} in PIPETRAIL_DATABASE_URL: use postgresql://… "
-        "or leave it unset for the embedded SQLite store"
-    )
+    return parsed
 
 
 def safe_url(url: URL) -> str:
