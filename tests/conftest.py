@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,8 +85,11 @@ def cli(settings: Settings, tmp_path: Path) -> Cli:
     return Cli(settings, tmp_path)
 
 
+ScriptFactory = Callable[..., Path]
+
+
 @pytest.fixture
-def script(tmp_path: Path):  # type: ignore[no-untyped-def]
+def script(tmp_path: Path) -> ScriptFactory:
     """Write a job script: ``script("print(1)")`` returns its path."""
     counter = iter(range(1000))
 

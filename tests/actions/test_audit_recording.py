@@ -13,7 +13,7 @@ from pipetrail.runner.launch import RunOptions
 from pipetrail.store.store import AuditQuery
 
 
-def newest(ctx: ActionContext) -> dict:  # type: ignore[type-arg]
+def newest(ctx: ActionContext) -> dict:
     return ctx.store.lookup_audit_events(AuditQuery(limit=1))[0]
 
 

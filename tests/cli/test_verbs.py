@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Cli
+from tests.conftest import Cli, ScriptFactory
 
 VERBS = [
     ["run"], ["runs"], ["runs", "list"], ["runs", "show"], ["runs", "stop"], ["jobs", "list"],
@@ -44,7 +44,7 @@ def _keys(value: object) -> set[str]:
     return set()
 
 
-def test_json_output_uses_camel_case(cli: Cli, script) -> None:  # type: ignore[no-untyped-def]
+def test_json_output_uses_camel_case(cli: Cli, script: ScriptFactory) -> None:
     cli("run", "-q", str(script("print(1)")))
     run_id = json.loads(cli("runs", "list", "--format", "json").stdout)[0]["runId"]
     outputs = [
@@ -97,7 +97,9 @@ def test_a_bad_sample_interval_is_a_configuration_error(tmp_path: Path) -> None:
     assert result.returncode == 3 and "PIPETRAIL_SAMPLE_INTERVAL" in result.stderr
 
 
-def test_tail_follow_prints_lines_until_the_run_ends(cli: Cli, script, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_tail_follow_prints_lines_until_the_run_ends(
+    cli: Cli, script: ScriptFactory, tmp_path: Path,
+) -> None:
     gate = tmp_path / "gate"
     body = (f"import os, time\nprint('one', flush=True)\n"
             f"while not os.path.exists({str(gate)!r}):\n    time.sleep(0.05)\n"

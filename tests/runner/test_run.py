@@ -13,30 +13,32 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.conftest import Cli
+from tests.conftest import Cli, ScriptFactory
 
 FAST = {"PIPETRAIL_SAMPLE_INTERVAL": "0.1"}
 
 
-def show(cli: Cli, run_id: str) -> dict:  # type: ignore[type-arg]
+def show(cli: Cli, run_id: str) -> dict:
     result = cli("runs", "show", run_id, "--format", "json")
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)  # type: ignore[no-any-return]
+    return json.loads(result.stdout)
 
 
-def last_run(cli: Cli) -> dict:  # type: ignore[type-arg]
+def last_run(cli: Cli) -> dict:
     result = cli("runs", "list", "--format", "json", "--limit", "1")
     assert result.returncode == 0, result.stderr
     return show(cli, json.loads(result.stdout)[0]["runId"])
 
 
-def logs(cli: Cli, run_id: str, stream: str = "all") -> list[dict]:  # type: ignore[type-arg]
+def logs(cli: Cli, run_id: str, stream: str = "all") -> list[dict]:
     result = cli("logs", "get", run_id, "--stream", stream, "--format", "json", "--limit", "10000")
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)  # type: ignore[no-any-return]
+    return json.loads(result.stdout)
 
 
-def test_a_successful_run_is_recorded_with_logs_metrics_and_trail(cli: Cli, script) -> None:  # type: ignore[no-untyped-def]
+def test_a_successful_run_is_recorded_with_logs_metrics_and_trail(
+    cli: Cli, script: ScriptFactory,
+) -> None:
     path = script(
         "import sys, time\n"
         "for i in range(5):\n    print('line', i)\n"
@@ -78,7 +80,7 @@ def test_a_successful_run_is_recorded_with_logs_metrics_and_trail(cli: Cli, scri
     assert events["JobRunStateChange"]["responseElements"]["state"] == "SUCCEEDED"
 
 
-def test_exit_code_passes_through(cli: Cli, script) -> None:  # type: ignore[no-untyped-def]
+def test_exit_code_passes_through(cli: Cli, script: ScriptFactory) -> None:
     result = cli("run", str(script("import sys\nsys.exit(7)\n")))
     assert result.returncode == 7
     run = last_run(cli)
@@ -86,7 +88,7 @@ def test_exit_code_passes_through(cli: Cli, script) -> None:  # type: ignore[no-
     assert run["errorMessage"] == "the job exited with code 7"
 
 
-def test_an_exception_fails_the_run_with_its_frames(cli: Cli, script) -> None:  # type: ignore[no-untyped-def]
+def test_an_exception_fails_the_run_with_its_frames(cli: Cli, script: ScriptFactory) -> None:
     path = script("def load():\n    return {}['missing']\n\nload()\n")
     result = cli("run", str(path))
     plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True)
@@ -100,7 +102,7 @@ def test_an_exception_fails_the_run_with_its_frames(cli: Cli, script) -> None:  
     assert all("pipetrail" not in f["file"] for f in frames)
 
 
-def test_timeout_stops_the_job(cli: Cli, script) -> None:  # type: ignore[no-untyped-def]
+def test_timeout_stops_the_job(cli: Cli, script: ScriptFactory) -> None:
     started = time.monotonic()
     result = cli("run", "--timeout", "1", str(script("import time\ntime.sleep(60)\n")))
     assert result.returncode == 124
@@ -115,7 +117,8 @@ def _wait_for_line(proc: subprocess.Popen[str], text: str) -> None:
     for line in proc.stdout:
         if text in line:
             return
-    raise AssertionError(f"{text!r} never printed; stderr: {proc.stderr.read() if proc.stderr else ''}")
+    err = proc.stderr.read() if proc.stderr else ""
+    raise AssertionError(f"{text!r} never printed; stderr: {err}")
 
 
 def _wait_for_state(cli: Cli, state: str) -> str:
@@ -130,8 +133,9 @@ def _wait_for_state(cli: Cli, state: str) -> str:
     raise AssertionError(f"no run reached {state}")
 
 
-def test_sigterm_stops_the_run_cleanly(cli: Cli, script) -> None:  # type: ignore[no-untyped-def]
-    proc = cli.popen("run", str(script("import time\nprint('ready', flush=True)\ntime.sleep(60)\n")))
+def test_sigterm_stops_the_run_cleanly(cli: Cli, script: ScriptFactory) -> None:
+    body = "import time\nprint('ready', flush=True)\ntime.sleep(60)\n"
+    proc = cli.popen("run", str(script(body)))
     _wait_for_line(proc, "ready")
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=30)
@@ -140,7 +144,7 @@ def test_sigterm_stops_the_run_cleanly(cli: Cli, script) -> None:  # type: ignor
     assert run["state"] == "STOPPED" and run["errorMessage"] == "stopped by SIGTERM"
 
 
-def test_ctrl_c_stops_the_run(cli: Cli, script) -> None:  # type: ignore[no-untyped-def]
+def test_ctrl_c_stops_the_run(cli: Cli, script: ScriptFactory) -> None:
     body = "import time\nprint('ready', flush=True)\ntime.sleep(60)\n"
     proc = subprocess.Popen(cli.command("run", str(script(body))), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=cli.env(), cwd=cli.cwd,
@@ -154,7 +158,7 @@ def test_ctrl_c_stops_the_run(cli: Cli, script) -> None:  # type: ignore[no-unty
     assert run["state"] == "STOPPED" and run["errorMessage"] == "stopped by SIGINT"
 
 
-def test_a_job_killed_by_sigkill_fails(cli: Cli, script) -> None:  # type: ignore[no-untyped-def]
+def test_a_job_killed_by_sigkill_fails(cli: Cli, script: ScriptFactory) -> None:
     result = cli("run", str(script("import os, signal\nprint('before')\n"
                                    "os.kill(os.getpid(), signal.SIGKILL)\n")))
     assert result.returncode == 137
@@ -163,7 +167,9 @@ def test_a_job_killed_by_sigkill_fails(cli: Cli, script) -> None:  # type: ignor
     assert [e["message"] for e in logs(cli, run["runId"], "output")] == ["before"]
 
 
-def test_children_are_followed_and_leftovers_stopped(cli: Cli, script, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_children_are_followed_and_leftovers_stopped(
+    cli: Cli, script: ScriptFactory, tmp_path: Path,
+) -> None:
     pidfile = tmp_path / "leftover.pid"
     body = (
         "import subprocess, sys\n"
@@ -184,7 +190,7 @@ def test_children_are_followed_and_leftovers_stopped(cli: Cli, script, tmp_path:
     assert not psutil.pid_exists(leftover) or psutil.Process(leftover).status() == "zombie"
 
 
-def test_binary_junk_and_huge_lines_are_kept(cli: Cli, script) -> None:  # type: ignore[no-untyped-def]
+def test_binary_junk_and_huge_lines_are_kept(cli: Cli, script: ScriptFactory) -> None:
     body = (
         "import sys\n"
         "sys.stdout.buffer.write(b'ok\\x00\\xff\\xfe junk\\n')\n"
@@ -205,7 +211,9 @@ def test_binary_junk_and_huge_lines_are_kept(cli: Cli, script) -> None:  # type:
     assert all(len(m) <= 256 * 1024 for m in big)
 
 
-def test_logging_records_are_captured_and_the_terminal_is_unchanged(cli: Cli, script) -> None:  # type: ignore[no-untyped-def]
+def test_logging_records_are_captured_and_the_terminal_is_unchanged(
+    cli: Cli, script: ScriptFactory,
+) -> None:
     body = ("import logging\nlog = logging.getLogger('etl')\n"
             "log.warning('disk %s', 'low')\nlog.info('not shown: root is at WARNING')\n"
             "try:\n    1/0\nexcept ZeroDivisionError:\n    log.exception('boom')\n")
@@ -221,7 +229,9 @@ def test_logging_records_are_captured_and_the_terminal_is_unchanged(cli: Cli, sc
     assert len(records) == 2
 
 
-def test_lines_are_stored_while_the_job_runs(cli: Cli, script, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_lines_are_stored_while_the_job_runs(
+    cli: Cli, script: ScriptFactory, tmp_path: Path,
+) -> None:
     gate = tmp_path / "gate"
     body = (f"import os, time\nprint('first')\n"
             f"while not os.path.exists({str(gate)!r}):\n    time.sleep(0.05)\nprint('second')\n")
@@ -243,7 +253,7 @@ def test_lines_are_stored_while_the_job_runs(cli: Cli, script, tmp_path: Path) -
     assert proc.returncode == 0
 
 
-def test_concurrent_runs_keep_every_line(cli: Cli, script) -> None:  # type: ignore[no-untyped-def]
+def test_concurrent_runs_keep_every_line(cli: Cli, script: ScriptFactory) -> None:
     path = script("import sys\nfor i in range(2000):\n    print(sys.argv[1], i)\n")
     procs = [cli.popen("run", "-q", str(path), str(n)) for n in range(3)]
     for proc in procs:
@@ -266,7 +276,7 @@ def test_a_missing_script_is_refused_and_audited(cli: Cli, tmp_path: Path) -> No
     assert trail[0]["errorCode"] == "ValidationException"
 
 
-def test_a_run_whose_runner_died_is_marked_failed(cli: Cli, script) -> None:  # type: ignore[no-untyped-def]
+def test_a_run_whose_runner_died_is_marked_failed(cli: Cli, script: ScriptFactory) -> None:
     proc = cli.popen("run", str(script("import time\nprint('ready', flush=True)\n"
                                        "time.sleep(60)\n")))
     _wait_for_line(proc, "ready")
@@ -287,6 +297,8 @@ def test_a_run_whose_runner_died_is_marked_failed(cli: Cli, script) -> None:  # 
     (["--timeout", "0"], "timeout must be a positive"),
     (["--job", "a/b"], "job name"),
 ])
-def test_bad_options_are_refused(cli: Cli, script, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_options_are_refused(
+    cli: Cli, script: ScriptFactory, args: list[str], message: str,
+) -> None:
     result = cli("run", *args, str(script("print(1)")))
     assert result.returncode == 2 and message in result.stderr

@@ -50,13 +50,13 @@ def test_several_processes_migrate_a_new_store_at_once(settings: Settings) -> No
     ("postgresql://nobody:secret@127.0.0.1:1/x", StoreError, "cannot open the store"),
 ])
 def test_bad_database_urls_get_clear_errors(tmp_path, url: str, error: type, message: str
-                                            ) -> None:  # type: ignore[no-untyped-def]
+                                            ) -> None:
     with pytest.raises(error, match=message) as info:
         open_store(Settings(home=tmp_path, database_url=url))
     assert "secret" not in str(info.value)
 
 
-def test_an_unusable_home_is_reported(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_an_unusable_home_is_reported(tmp_path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
     with pytest.raises(ConfigError, match="PIPETRAIL_HOME"):

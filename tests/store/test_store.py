@@ -99,7 +99,7 @@ def test_metrics_by_run_and_series(store: Store) -> None:
 
 def _event(name: str, t: int, user: Identity = BOB, **kw: object) -> AuditEvent:
     return AuditEvent(event_source="jobs.pipetrail", event_name=name, identity=user,
-                      event_time_ms=t, **kw)  # type: ignore[arg-type]
+                      event_time_ms=t, **kw)
 
 
 def test_audit_events_are_idempotent_by_event_id(store: Store) -> None:
@@ -128,7 +128,7 @@ def test_lookup_filters(store: Store) -> None:
     ])
 
     def names(**kw: object) -> list[str]:
-        return [r["eventName"] for r in store.lookup_audit_events(AuditQuery(**kw))]  # type: ignore[arg-type]
+        return [r["eventName"] for r in store.lookup_audit_events(AuditQuery(**kw))]
 
     assert names() == ["ReadDataset", "GetJobRun", "GetJobRun", "StartJobRun"]
     assert names(event_name="GetJobRun") == ["GetJobRun", "GetJobRun"]
