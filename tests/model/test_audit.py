@@ -24,7 +24,7 @@ def test_record_has_the_cloudtrail_fields() -> None:
     assert set(record) >= CLOUDTRAIL_FIELDS
     assert record["eventCategory"] == "Management"
     assert record["userIdentity"]["userName"] == "alice"
-    assert record["userIdentity"]["arn"] == "arn:pipetrail:iam::local:user/alice"
+    assert record["userIdentity"]["arn"] == "arn:pipetrail:iam:local:user/alice"
     assert record["eventTime"].endswith("Z") and len(record["eventTime"]) == 20
     assert record["resources"] == [{"type": "Pipetrail::Jobs::JobRun", "ARN": "arn:x"}]
     assert "errorCode" not in record

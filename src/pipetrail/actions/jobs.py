@@ -9,11 +9,13 @@ import socket
 from collections.abc import Callable
 
 from pipetrail.actions.context import ActionContext
+from pipetrail.actions.extensions import ingest_pipeline, run_hooks
 from pipetrail.model.arn import job_arn, run_arn
 from pipetrail.model.audit import AuditEvent, Resource
 from pipetrail.model.clock import now_ms
 from pipetrail.model.errors import NotFoundError, PipetrailError, ValidationError
 from pipetrail.model.runs import Job, JobRun, RunState
+from pipetrail.runner.hooks import CallbackHook
 from pipetrail.runner.job import JobRunner
 from pipetrail.runner.launch import Launch, RunOptions
 from pipetrail.runner.prepare import PreparedRun, prepare_job_run, start_params
@@ -45,7 +47,12 @@ def reject_job_run(ctx: ActionContext, options: RunOptions, job_name: str | None
 def start_job_run(ctx: ActionContext, prepared: PreparedRun, launch: Launch,
                   on_state: Callable[[JobRun], None] | None = None) -> JobRun:
     """StartJobRun: record the launched run, follow it to its end, record the outcome."""
-    notify = on_state or (lambda _run: None)
+    hooks = [*run_hooks(ctx), *([CallbackHook(on_state)] if on_state else [])]
+
+    def notify(run: JobRun) -> None:
+        for hook in hooks:
+            hook.on_state(run)
+
     with ctx.call(SOURCE, "StartJobRun", read_only=False, params=prepared.params) as call:
         script = str(prepared.options.script.resolve())
         run = JobRun(
@@ -65,7 +72,7 @@ def start_job_run(ctx: ActionContext, prepared: PreparedRun, launch: Launch,
     run.pid = launch.proc.pid
     ctx.store.update_run(run)
     notify(run)
-    final = JobRunner(ctx.store, run, launch, notify).execute()
+    final = JobRunner(ctx.store, run, launch, hooks, ingest_pipeline(ctx)).execute()
     record(ctx.store, AuditEvent(
         event_source=f"{SOURCE}.pipetrail", event_name="JobRunStateChange",
         identity=ctx.caller.identity, event_type="ServiceEvent", read_only=False,

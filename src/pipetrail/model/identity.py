@@ -27,7 +27,7 @@ class Identity:
     @property
     def arn(self) -> str:
         kind = "user" if self.type in {"LocalUser", "User"} else self.type.lower()
-        return f"arn:pipetrail:iam::{self.workspace}:{kind}/{self.user_name}"
+        return f"arn:pipetrail:iam:{self.workspace}:{kind}/{self.user_name}"
 
     def to_record(self) -> dict[str, Any]:
         record: dict[str, Any] = {

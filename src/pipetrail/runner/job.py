@@ -15,14 +15,16 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import psutil
 
+from pipetrail.ingest.pipeline import IngestPipeline
 from pipetrail.model.clock import now_ms
 from pipetrail.model.logs import ERROR_GROUP
 from pipetrail.model.runs import JobRun, RunState
+from pipetrail.runner.hooks import RunHook
 from pipetrail.runner.launch import Launch, terminate_tree
 from pipetrail.runner.process import describe_exit
 from pipetrail.runner.sampler import children_peak_rss, leftover_processes
@@ -41,12 +43,12 @@ class JobRunner:
     """Follows a launched job to its end, keeping ``run`` (already stored) current."""
 
     def __init__(self, store: Store, run: JobRun, launch: Launch,
-                 on_state: Callable[[JobRun], None] | None = None) -> None:
+                 hooks: Sequence[RunHook] = (), pipeline: IngestPipeline | None = None) -> None:
         self.store = store
         self.run = run
         self.launch = launch
-        self._on_state = on_state or (lambda _run: None)
-        self._writer = BatchWriter(store, launch.records)
+        self.hooks = list(hooks)
+        self._writer = BatchWriter(store, launch.records, pipeline=pipeline)
         self._timed_out = False
 
     def execute(self) -> JobRun:
@@ -98,7 +100,7 @@ class JobRunner:
             self.run.state = RunState.STOPPING
             with contextlib.suppress(Exception):
                 self.store.update_run(self.run)
-            self._on_state(self.run)
+            self._notify()
 
     def _stop_leftovers(self) -> None:
         leftovers = leftover_processes()
@@ -151,9 +153,15 @@ class JobRunner:
         metric("job.duration", duration_ms / 1000, "Seconds", completed)
         metric("job.exitCode", run.exit_code or 0, "None", completed)
         metric("process.memory.peakRss", peak_rss, "Bytes", completed)
+        for hook in self.hooks:
+            hook.before_final(run, self.launch)
         self._writer.close()
         run.details["recordsWritten"] = self._writer.written
         if self._writer.failures:
             run.details["recordingFailures"] = self._writer.failures
         self.store.update_run(run)
-        self._on_state(run)
+        self._notify()
+
+    def _notify(self) -> None:
+        for hook in self.hooks:
+            hook.on_state(self.run)

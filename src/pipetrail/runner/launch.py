@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -142,15 +143,9 @@ class Launch:
         self.log(OUTPUT_GROUP if kind == "output" else ERROR_GROUP, ts, text)
 
     def _on_record(self, record: dict[str, Any]) -> None:
-        kind = record.get("t")
-        ts = record["ts"] if isinstance(record.get("ts"), int) else now_ms()
-        if kind == "log":
-            body = {k: record[k] for k in ("level", "logger", "message", "exception")
-                    if record.get(k) is not None}
-            self.log(ERROR_GROUP, ts, orjson.dumps(body).decode(),
-                     stream=self.run_id + LOGGER_STREAM_SUFFIX)
-        elif kind == "exception":
-            self.exception = {k: v for k, v in record.items() if k not in {"t", "ts"}}
+        handler = CHANNEL_HANDLERS.get(str(record.get("t")))
+        if handler is not None:
+            handler(self, record)
 
     def _on_sample(self, sample: Sample) -> None:
         ts = sample.timestamp
@@ -163,6 +158,30 @@ class Launch:
         self.metric("process.io.writeBytes", sample.write_bytes, "Bytes", ts)
         self.metric("process.threads", sample.threads, "Count", ts)
         self.metric("process.count", sample.processes, "Count", ts)
+
+
+def _record_time(record: dict[str, Any]) -> int:
+    ts = record.get("ts")
+    return ts if isinstance(ts, int) else now_ms()
+
+
+def _on_log(launch: Launch, record: dict[str, Any]) -> None:
+    body = {k: record[k] for k in ("level", "logger", "message", "exception")
+            if record.get(k) is not None}
+    launch.log(ERROR_GROUP, _record_time(record), orjson.dumps(body).decode(),
+               stream=launch.run_id + LOGGER_STREAM_SUFFIX)
+
+
+def _on_exception(launch: Launch, record: dict[str, Any]) -> None:
+    launch.exception = {k: v for k, v in record.items() if k not in {"t", "ts"}}
+
+
+ChannelHandler = Callable[[Launch, dict[str, Any]], None]
+# What the runner does with each kind of side-channel record (see pipetrail.sdk.channel).
+CHANNEL_HANDLERS: dict[str, ChannelHandler] = {
+    "log": _on_log,
+    "exception": _on_exception,
+}
 
 
 def terminate_tree(pid: int, signum: int) -> None:

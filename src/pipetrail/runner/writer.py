@@ -14,6 +14,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from pipetrail.ingest.pipeline import IngestPipeline
 from pipetrail.model.audit import AuditEvent
 from pipetrail.model.errors import PipetrailError
 from pipetrail.model.logs import LogEvent
@@ -30,15 +31,18 @@ _WAKE = object()  # put on the queue by close() so the thread wakes at once
 
 class BatchWriter(threading.Thread):
     def __init__(self, store: Store, records: queue.SimpleQueue[Any] | None = None,
-                 interval: float = FLUSH_INTERVAL) -> None:
+                 interval: float = FLUSH_INTERVAL, pipeline: IngestPipeline | None = None
+                 ) -> None:
         super().__init__(name="pipetrail-writer", daemon=True)
         self._store = store
+        self._pipeline = pipeline or IngestPipeline()
         self._interval = interval
         self._queue: queue.SimpleQueue[Any] = (
             records if records is not None else queue.SimpleQueue())
         self._closing = threading.Event()
         self.failures: list[str] = []
         self.written = 0
+        self._raw_logs: list[LogEvent] = []
         self._logs: list[LogEvent] = []
         self._metrics: list[MetricDatum] = []
         self._audit: list[AuditEvent] = []
@@ -69,7 +73,7 @@ class BatchWriter(threading.Thread):
         if record is _WAKE:
             return
         if isinstance(record, LogEvent):
-            self._logs.append(record)
+            self._raw_logs.append(record)
         elif isinstance(record, MetricDatum):
             self._metrics.append(record)
         else:
@@ -83,6 +87,11 @@ class BatchWriter(threading.Thread):
                 return
 
     def _flush(self, retry_until: float | None) -> None:
+        if self._raw_logs:  # each event passes the pipeline once, even when writes retry
+            kept, derived = self._pipeline.process_logs(self._raw_logs)
+            self._raw_logs = []
+            self._logs.extend(kept)
+            self._metrics.extend(derived)
         attempt = 0
         while self._logs or self._metrics or self._audit:
             try:

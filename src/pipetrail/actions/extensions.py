@@ -1,0 +1,23 @@
+"""Where built-in behaviour plugs into runs and ingest, as a user's extension would.
+
+``run_hooks`` lists the hooks every run gets (insights, events, notifications …) and
+``ingest_pipeline`` the steps every log event passes (redaction, metric filters …).
+Each built-in is one line here.
+"""
+
+from __future__ import annotations
+
+from pipetrail.actions.context import ActionContext
+from pipetrail.ingest.pipeline import IngestPipeline
+from pipetrail.runner.hooks import RunHook
+
+
+def run_hooks(ctx: ActionContext) -> list[RunHook]:
+    """The hooks of every run started through ``ctx``."""
+    hooks: list[RunHook] = []
+    return hooks
+
+
+def ingest_pipeline(ctx: ActionContext) -> IngestPipeline:
+    """The ingest steps for records arriving through ``ctx``."""
+    return IngestPipeline()

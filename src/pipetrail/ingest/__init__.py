@@ -1,0 +1,1 @@
+"""Ingest: the small processing steps every record passes before the store."""
