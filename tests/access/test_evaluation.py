@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipetrail.access import AccessRequest, Decision, evaluate, parse_policy
+from pipetrail.access import AccessRequest, Decision, PolicySet, evaluate, parse_policy
 from pipetrail.access.evaluate import missing_context_keys
 from pipetrail.model.errors import ValidationError
 
@@ -209,3 +209,20 @@ def test_missing_context_keys_lists_what_conditions_read() -> None:
     request = AccessRequest("jobs:GetJob", JOB, {"pipetrail:SourceIp": "10.0.0.1"})
     assert missing_context_keys([doc], request, now=NOW) == [
         "data:x", "pipetrail:PrincipalTag/team", "pipetrail:username"]
+
+
+def test_policy_set_decides_like_a_list_and_bounds_its_index() -> None:
+    docs = [parse_policy(READ_ONLY), parse_policy(DENY_RUNS),
+            parse_policy(policy(statement(Sid="Logs", NotAction="jobs:*")))]
+    kept = PolicySet(docs)
+    kept.MAX_INDEXED_ACTIONS = 3
+    cases = [("jobs:GetJobRun", RUN), ("jobs:GetJob", JOB), ("logs:GetLogEvents", "*"),
+             ("jobs:StartJobRun", JOB), ("JOBS:GETJOB", JOB), ("trail:LookupEvents", "*")]
+    for _ in range(2):
+        for action, resource in cases:
+            request = AccessRequest(action, resource)
+            assert kept.evaluate(request, now=NOW) == evaluate(docs, request, now=NOW)
+            assert evaluate(kept, request, now=NOW) == evaluate(docs, request, now=NOW)
+    assert len(kept._by_action) <= 3
+    assert str(kept.evaluate(AccessRequest("jobs:StartJobRun", JOB)).decision) == "implicitDeny"
+    assert str(kept.evaluate(AccessRequest("logs:GetLogEvents")).decision) == "allowed"

@@ -30,9 +30,10 @@ import difflib
 import ipaddress
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Protocol, TypeVar
 
 from pipetrail.access.context import RequestContext, check_key
@@ -135,13 +136,13 @@ class Condition:
     matcher: Matcher | None = None
     null_expect: frozenset[bool] = frozenset()
     variables: tuple[str, ...] = ()
+    lookup: str = field(init=False)
 
-    @property
-    def key_lower(self) -> str:
-        return self.key.lower()
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lookup", self.key.lower())
 
     def holds(self, context: RequestContext) -> bool:
-        values = context.get(self.key.lower())
+        values = context.get(self.lookup)
         if self.matcher is None:  # Null
             return (values is None) in self.null_expect
         if self.qualifier is None:
@@ -327,6 +328,7 @@ def read_number(text: str) -> Decimal | None:
         return None
 
 
+@lru_cache(maxsize=1024)
 def read_instant(text: str) -> Decimal | None:
     """Seconds since the epoch for an ISO 8601 date/time or epoch-seconds text."""
     if _EPOCH.match(text):
@@ -362,6 +364,7 @@ def read_network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | N
         return None
 
 
+@lru_cache(maxsize=1024)
 def read_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         return ipaddress.ip_address(text)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from pipetrail.model.errors import ValidationError
 from pipetrail.model.identity import Identity
@@ -33,12 +34,17 @@ ContextValue = str | Sequence[str]
 
 def check_key(key: object, where: str) -> str:
     """``key`` if it is a well-formed condition key name, else a ValidationError."""
-    if not isinstance(key, str) or not KEY_PATTERN.match(key):
+    if not isinstance(key, str) or not _well_formed(key):
         raise ValidationError(
             f"{where}: {key!r} is not a condition key; keys look like "
             "'<prefix>:<name>', for example 'pipetrail:username'"
         )
     return key
+
+
+@lru_cache(maxsize=4096)
+def _well_formed(key: str) -> bool:
+    return KEY_PATTERN.match(key) is not None
 
 
 class RequestContext:

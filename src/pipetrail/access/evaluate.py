@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from pipetrail.access.context import ContextValue, RequestContext
-from pipetrail.access.policy import Effect, Policy
+from pipetrail.access.policy import Effect, Policy, Statement
 from pipetrail.model.errors import ValidationError
 from pipetrail.model.identity import Identity
 
@@ -79,29 +79,59 @@ class EvaluationResult:
                 "matchedStatements": [s.to_record() for s in self.statements]}
 
 
-def evaluate(policies: Sequence[Policy], request: AccessRequest, *,
-             now: datetime | None = None) -> EvaluationResult:
-    """Decide ``request`` under the identity policies ``policies`` (parsed once, reused).
+class PolicySet:
+    """The policies of one principal, kept to decide many requests.
 
-    ``now`` sets ``pipetrail:CurrentTime``/``pipetrail:EpochTime`` when the request's
-    context does not (default: the current time).
+    Statements are indexed by action name as requests arrive, so a request only visits
+    the statements whose ``Action``/``NotAction`` lets them apply to it.
     """
-    context = request_context(request, now=now)
-    action = request.action.lower()
-    resource = request.resource
-    denies: list[StatementMatch] = []
-    allows: list[StatementMatch] = []
-    for policy_index, policy in enumerate(policies):
-        for statement in policy.statements:
-            if statement.applies(action, resource, context):
+
+    MAX_INDEXED_ACTIONS = 4096
+
+    def __init__(self, policies: Sequence[Policy]) -> None:
+        self.policies = tuple(policies)
+        self._entries = tuple((n, statement) for n, policy in enumerate(self.policies)
+                              for statement in policy.statements)
+        self._by_action: dict[str, tuple[tuple[int, Statement], ...]] = {}
+
+    def _candidates(self, action: str) -> tuple[tuple[int, Statement], ...]:
+        found = self._by_action.get(action)
+        if found is None:
+            found = tuple(entry for entry in self._entries if entry[1].names_action(action))
+            if len(self._by_action) >= self.MAX_INDEXED_ACTIONS:
+                self._by_action.clear()
+            self._by_action[action] = found
+        return found
+
+    def evaluate(self, request: AccessRequest, *, now: datetime | None = None
+                 ) -> EvaluationResult:
+        """Decide ``request``; see :func:`evaluate`."""
+        context = request_context(request, now=now)
+        resource = request.resource
+        denies: list[StatementMatch] = []
+        allows: list[StatementMatch] = []
+        for policy_index, statement in self._candidates(request.action.lower()):
+            if statement.applies_to(resource, context):
                 match = StatementMatch(policy_index, statement.index, statement.sid,
                                        statement.effect)
                 (denies if statement.effect is Effect.DENY else allows).append(match)
-    if denies:
-        return EvaluationResult(Decision.EXPLICIT_DENY, tuple(denies))
-    if allows:
-        return EvaluationResult(Decision.ALLOWED, tuple(allows))
-    return EvaluationResult(Decision.IMPLICIT_DENY)
+        if denies:
+            return EvaluationResult(Decision.EXPLICIT_DENY, tuple(denies))
+        if allows:
+            return EvaluationResult(Decision.ALLOWED, tuple(allows))
+        return EvaluationResult(Decision.IMPLICIT_DENY)
+
+
+def evaluate(policies: Sequence[Policy] | PolicySet, request: AccessRequest, *,
+             now: datetime | None = None) -> EvaluationResult:
+    """Decide ``request`` under identity policies (parsed once, reused).
+
+    Pass a :class:`PolicySet` to keep its action index across requests. ``now`` sets
+    ``pipetrail:CurrentTime``/``pipetrail:EpochTime`` when the request's context does
+    not (default: the current time).
+    """
+    chosen = policies if isinstance(policies, PolicySet) else PolicySet(policies)
+    return chosen.evaluate(request, now=now)
 
 
 def request_context(request: AccessRequest, *, now: datetime | None = None) -> RequestContext:
@@ -118,7 +148,7 @@ def request_context(request: AccessRequest, *, now: datetime | None = None) -> R
     return RequestContext.for_request(request.context, principal=request.principal, now=now)
 
 
-def missing_context_keys(policies: Sequence[Policy], request: AccessRequest, *,
+def missing_context_keys(policies: Sequence[Policy] | PolicySet, request: AccessRequest, *,
                          now: datetime | None = None) -> list[str]:
     """Condition keys that statements naming the request's action read but it lacks.
 
@@ -127,10 +157,11 @@ def missing_context_keys(policies: Sequence[Policy], request: AccessRequest, *,
     """
     context = request_context(request, now=now)
     action = request.action.lower()
+    chosen = policies.policies if isinstance(policies, PolicySet) else policies
     missing: dict[str, str] = {}
-    for policy in policies:
+    for policy in chosen:
         for statement in policy.statements:
-            if statement.action.covers(action) == statement.action.negated:
+            if not statement.names_action(action):
                 continue
             for key in statement.context_keys:
                 if key.lower() not in context:

@@ -109,10 +109,16 @@ class Statement:
     conditions: tuple[Condition, ...]
     context_keys: tuple[str, ...]
 
+    def names_action(self, action: str) -> bool:
+        """Whether ``Action``/``NotAction`` lets the statement apply to ``action`` (lower case)."""
+        return self.action.covers(action) != self.action.negated
+
     def applies(self, action: str, resource: str, context: RequestContext) -> bool:
         """Whether the statement applies to a request (``action`` in lower case)."""
-        if self.action.covers(action) == self.action.negated:
-            return False
+        return self.names_action(action) and self.applies_to(resource, context)
+
+    def applies_to(self, resource: str, context: RequestContext) -> bool:
+        """Whether resource and conditions hold, the action being already named."""
         if self.resource.covers(resource, context) == self.resource.negated:
             return False
         return all(condition.holds(context) for condition in self.conditions)
