@@ -36,6 +36,7 @@ MAX_ACTION = 1024
 MAX_SPAN_SHORT_PERIOD = 86_400  # period x evaluation periods, when the period is < 1 hour
 MAX_SPAN = 604_800  # period x evaluation periods, when the period is >= 1 hour
 DEFAULT_BAND_WIDTH = 2.0
+ALARM_HIGH_RESOLUTION_PERIODS = (10, 20, 30)
 METRIC_ID = "m1"
 BAND_ID = "ad1"
 
@@ -202,7 +203,7 @@ class MetricAlarm:
             raise ValidationError(f"AlarmDescription: at most {MAX_DESCRIPTION} characters")
         self._validate_metric()
         self._validate_statistic()
-        validate_period(self.period, what="Period")
+        validate_period(self.period, what="Period", high_resolution=ALARM_HIGH_RESOLUTION_PERIODS)
         self._validate_periods()
         self.comparison_operator = _enum_value(
             ComparisonOperator, self.comparison_operator, "ComparisonOperator"

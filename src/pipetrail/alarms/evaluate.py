@@ -141,7 +141,7 @@ def _slots(
     oldest, newest = starts[-1], starts[0]
     step = alarm.period * 1000
     for key in datapoints:
-        if oldest <= key <= newest and (key - oldest) % step:
+        if oldest <= key < newest + step and (key - oldest) % step:
             raise ValidationError(
                 f"datapoint at {iso_from_ms(key)} does not start a period of the evaluation "
                 f"range (periods of {alarm.period} s starting at {iso_from_ms(oldest)})"

@@ -21,8 +21,9 @@ How values are computed from the ``n`` raw values of a period, sorted ascending:
   equal slices of the rank axis [0, 1]; a value counts with the fraction of its slice that
   lies inside [low %, high %]. So ``TC`` can be fractional, as CloudWatch documents, and
   ``IQM`` of four values is the mean of the middle two.
-* ``WM`` keeps the inside values and gives the trimmed-off mass the value at the nearest
-  boundary percentile (``pLow`` / ``pHigh``).
+* ``WM`` keeps the inside values and gives the trimmed-off mass the value at the edge it
+  was cut from: the lowest value kept (at least partly) for the low side, the highest for
+  the high side. So ``WM(10%:90%)`` of 1..10 replaces 1 by 2 and 10 by 9.
 * ``PR(a:b)`` is ``100 * (count of a < v <= b) / n``.
 
 A statistic with nothing to average (for example a ``TM`` range that holds no values)
@@ -113,7 +114,7 @@ class Statistic:
         high = 1.0 if self.high is None else self.high
         count, total = _rank_window(ordered, low, high)
         if kind is Kind.WINSORIZED_MEAN:
-            total += low * n * nearest_rank(ordered, low)
+            total += low * n * ordered[min(math.floor(round(low * n, 9)), n - 1)]
             total += (1.0 - high) * n * nearest_rank(ordered, high)
             return total / n
         return _finish(kind, count, total)

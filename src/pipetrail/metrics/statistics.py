@@ -52,15 +52,21 @@ class Datapoint:
         }
 
 
-def validate_period(period: object, *, what: str = "period") -> int:
-    """Check a statistics period in seconds: 1, 5, 10, 20, 30 or a multiple of 60."""
+def validate_period(
+    period: object,
+    *,
+    what: str = "period",
+    high_resolution: tuple[int, ...] = HIGH_RESOLUTION_PERIODS,
+) -> int:
+    """Check a period in seconds: one of ``high_resolution`` or a multiple of 60."""
     if isinstance(period, bool) or not isinstance(period, int):
         raise ValidationError(f"{what} must be a whole number of seconds, got {period!r}")
     if period <= 0:
         raise ValidationError(f"{what} must be positive, got {period}")
-    if period not in HIGH_RESOLUTION_PERIODS and period % 60 != 0:
+    if period not in high_resolution and period % 60 != 0:
+        allowed = ", ".join(str(p) for p in high_resolution)
         raise ValidationError(
-            f"{what} {period} s is not allowed: use 1, 5, 10, 20, 30 or a multiple of 60"
+            f"{what} {period} s is not allowed: use {allowed} or a multiple of 60"
         )
     return period
 
