@@ -11,6 +11,7 @@ from pipetrail.metrics.statistics import (
     by_timestamp,
     get_statistics,
     validate_period,
+    values_by_timestamp,
 )
 from pipetrail.model.clock import parse_time
 from pipetrail.model.errors import ValidationError
@@ -152,3 +153,11 @@ def test_duplicate_statistics_are_computed_once() -> None:
     points = get_statistics([datum(0, 2.0)], start=T0, end=T0 + MINUTE, period=60,
                             statistics=["Sum", "Sum", "p50", "p50"])
     assert dict(points[0].values) == {"Sum": 2.0, "p50": 2.0}
+
+
+def test_values_of_one_statistic_by_period() -> None:
+    datums = [datum(0, 1.0), datum(1, 3.0), datum(2 * MINUTE, 5.0)]
+    points = get_statistics(datums, start=T0, end=T0 + 3 * MINUTE, period=60,
+                            statistics=["Average", "TM(4:10)"])
+    assert values_by_timestamp(points, "Average") == {T0: 2.0, T0 + 2 * MINUTE: 5.0}
+    assert values_by_timestamp(points, "TM(4:10)") == {T0 + 2 * MINUTE: 5.0}

@@ -176,3 +176,13 @@ def by_timestamp(datapoints: Iterable[Datapoint]) -> dict[int, Datapoint]:
             )
         indexed[point.timestamp] = point
     return indexed
+
+
+def values_by_timestamp(datapoints: Iterable[Datapoint], statistic: str) -> dict[int, float]:
+    """One statistic's values by period start, for example to train an anomaly band."""
+    values: dict[int, float] = {}
+    for point in by_timestamp(datapoints).values():
+        value = point.value(statistic)
+        if value is not None:
+            values[point.timestamp] = value
+    return values
