@@ -135,16 +135,16 @@ def _inside_values(value: float, low: float | None, high: float | None) -> bool:
 def _rank_window(ordered: Sequence[float], low: float, high: float) -> tuple[float, float]:
     """Weighted count and sum of the values whose rank slices overlap [low, high]."""
     n = len(ordered)
-    count = 0.0
-    total = 0.0
-    first = max(math.floor(low * n), 0)
-    last = min(math.ceil(high * n), n)
-    for i in range(first, last):
-        weight = (min((i + 1) / n, high) - max(i / n, low)) * n
-        if weight > 1e-12:
-            count += weight
-            total += weight * ordered[i]
-    return count, total
+    lo = round(low * n, 9)
+    hi = round(high * n, 9)
+    weights: list[float] = []
+    parts: list[float] = []
+    for i in range(max(math.floor(lo), 0), min(math.ceil(hi), n)):
+        weight = min(i + 1, hi) - max(i, lo)
+        if weight > 0:
+            weights.append(weight)
+            parts.append(weight * ordered[i])
+    return math.fsum(weights), math.fsum(parts)
 
 
 def _finish(kind: Kind, count: float, total: float) -> float | None:
@@ -152,7 +152,7 @@ def _finish(kind: Kind, count: float, total: float) -> float | None:
         return count
     if kind is Kind.TRIMMED_SUM:
         return total
-    return total / count if count > 1e-12 else None
+    return total / count if count > 0 else None
 
 
 def parse_statistic(name: str) -> Statistic:
