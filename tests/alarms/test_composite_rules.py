@@ -136,6 +136,7 @@ def test_at_least_percentage_may_be_quoted_and_fractional() -> None:
         ("AT_LEAST(1, MAYBE, (a))", "expected ALARM, OK or INSUFFICIENT_DATA"),
         ("AT_LEAST(1, ALARM, a)", "'(' to open the AT_LEAST alarm list"),
         ("AT_LEAST(1, ALARM, (a,))", "expected an alarm name or ARN"),
+        ("AT_LEAST(1, ALARM, (a, b, a))", "AT_LEAST names 'a' more than once at position 0"),
         ("ALARM(bad\x01name)", "control character"),
         ("ALARM(" + "n" * 256 + ")", "at most 255"),
         ("(" * 101 + "TRUE" + ")" * 101, "nested more than 100 deep"),
@@ -295,8 +296,8 @@ def trees() -> st.SearchStrategy[Node]:
         st.builds(Const, st.booleans()),
         st.builds(StateIs, STATES, NAMES),
         st.builds(lambda n, neg, s, refs: AtLeast(min(n, len(refs)), None, neg, s, tuple(refs)),
-                  st.integers(1, 3), st.booleans(), STATES, st.lists(NAMES, min_size=1,
-                                                                    max_size=3)),
+                  st.integers(1, 3), st.booleans(), STATES, st.lists(NAMES, min_size=1, max_size=3,
+                                                                    unique=True)),
     )
     return st.recursive(
         leaves,

@@ -391,6 +391,9 @@ class _Parser:
             references.append(self.parse_reference())
             self.skip_space()
         self.expect(")", "')' to close the AT_LEAST alarm list")
+        repeated = sorted({r for r in references if references.count(r) > 1})
+        if repeated:
+            raise self.fail(f"AT_LEAST names {repeated[0]!r} more than once", start)
         self.expect(")", "')' to close AT_LEAST(")
         self.count(len(references))
         if count is not None and count > len(references):
