@@ -43,7 +43,9 @@ def test_two_weeks_of_history_give_a_weekly_model() -> None:
     model = train(HISTORY)
     assert model.ready and model.seasonality is Seasonality.WEEKLY
     assert model.training_points == len(HISTORY)
-    assert train(series(3)).seasonality is Seasonality.DAILY
+    assert train(series(14)).seasonality is Seasonality.WEEKLY
+    assert train(series(13)).seasonality is Seasonality.DAILY
+    assert train(series(2)).seasonality is Seasonality.DAILY
     assert train(series(1)).seasonality is Seasonality.NONE
 
 

@@ -7,8 +7,10 @@ and explained in full here:
 
 * **Seasonality by calendar bucket.** Each datapoint falls in an hour-of-week bucket
   (weekly seasonality), an hour-of-day bucket (daily) or one global bucket (none), in the
-  model's time zone (UTC by default). Weekly is used when the history spans at least two
-  weeks, daily when it spans at least two days, otherwise none.
+  model's time zone (UTC by default). Weekly is used when the history covers at least two
+  weeks, daily when it covers at least two days, otherwise none (the history covers the
+  time from its first period start to its last one, plus the typical gap between periods,
+  so 14 days of 5-minute values cover two weeks).
 * **Centre = median** of the bucket's values. A bucket with fewer than
   ``min_bucket_points`` values borrows the next coarser level (weekly -> daily -> global).
 * **Spread = 1.4826 x MAD** of the residuals (value minus its bucket's centre), an
@@ -32,6 +34,7 @@ of per-period values.
 from __future__ import annotations
 
 import enum
+import itertools
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -159,7 +162,8 @@ def train(
     if len(points) < min_points:
         return AnomalyModel(float(width), Seasonality.NONE, timezone, len(points), False,
                             clip_min, clip_max)
-    span = points[-1][0] - points[0][0]
+    gaps = [later[0] - earlier[0] for earlier, later in itertools.pairwise(points)]
+    span = points[-1][0] - points[0][0] + int(statistics.median(gaps))
     if span >= 2 * WEEK_MS:
         seasonality = Seasonality.WEEKLY
     elif span >= 2 * DAY_MS:
