@@ -21,3 +21,7 @@ def metric_arn(workspace: str, namespace: str, name: str) -> str:
 
 def trail_arn(workspace: str, trail: str = "default") -> str:
     return f"arn:pipetrail:trail:{workspace}:trail/{trail}"
+
+
+def alarm_arn(workspace: str, alarm_name: str) -> str:
+    return f"arn:pipetrail:alarms:{workspace}:alarm/{alarm_name}"
