@@ -14,6 +14,18 @@ from pipetrail.store.base import StoreBase
 
 
 class MetricsStore(StoreBase):
+    def latest_metric_values(self, since: int, limit: int = 100_000) -> list[MetricDatum]:
+        """The newest datum of each series with datums at or after ``since``."""
+        c = t.metric_data.c
+        query = (select(t.metric_data).where(c.timestamp >= since)
+                 .order_by(c.timestamp, c.id).limit(limit))
+        latest: dict[tuple[str, str, str], MetricDatum] = {}
+        with self._read() as conn:
+            for row in conn.execute(query):
+                datum = _datum_from_row(row)
+                latest[_latest_key(datum)] = datum
+        return list(latest.values())
+
     def put_metric_data(self, datums: Sequence[MetricDatum]) -> None:
         if not datums:
             return
@@ -47,6 +59,10 @@ class MetricsStore(StoreBase):
         with self._read() as conn:
             rows = conn.execute(query.order_by(c.timestamp, c.id)).all()
         return [_datum_from_row(r) for r in rows]
+
+
+def _latest_key(datum: MetricDatum) -> tuple[str, str, str]:
+    return (datum.namespace, datum.name, datum.dimensions_key)
 
 
 def _datum_from_row(row: Any) -> MetricDatum:

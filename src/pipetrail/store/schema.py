@@ -18,7 +18,7 @@ from sqlalchemy import (
 
 # The newest migration; checked against Alembic's head by the test suite so that the
 # fast start-up path (no Alembic import) stays correct.
-SCHEMA_HEAD = "0001"
+SCHEMA_HEAD = "0003"
 
 metadata = MetaData()
 
@@ -122,4 +122,31 @@ audit_resources = Table(
     Column("event_time", BigInteger, nullable=False),
     Index("ix_audit_resource_time", "resource", "event_time"),
     Index("ix_audit_resource_seq", "event_seq"),
+)
+
+alarms = Table(
+    "alarms",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("definition", Text, nullable=False),
+    Column("state_value", String(32), nullable=False),
+    Column("state_reason", Text, nullable=False),
+    Column("state_reason_data", Text),
+    Column("state_updated", BigInteger, nullable=False),
+    Column("state_transitioned", BigInteger),
+    Column("updated_on", BigInteger, nullable=False),
+)
+
+alarm_history = Table(
+    "alarm_history",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("alarm_name", String(255), nullable=False),
+    Column("alarm_type", String(32), nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("item_type", String(32), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("data", Text, nullable=False),
+    Index("ix_alarm_history_name_time", "alarm_name", "timestamp"),
 )

@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from pipetrail.config import Settings
 from pipetrail.model.errors import StoreError
+from pipetrail.store.alarms import AlarmsStore
 from pipetrail.store.audit import AuditQuery, AuditStore
 from pipetrail.store.base import short_error
 from pipetrail.store.engine import make_engine, normalise_url, safe_url
@@ -21,7 +22,7 @@ from pipetrail.store.runs import RunsStore
 __all__ = ["AuditQuery", "Store", "open_store"]
 
 
-class Store(RunsStore, LogsStore, MetricsStore, AuditStore):
+class Store(RunsStore, LogsStore, MetricsStore, AuditStore, AlarmsStore):
     """Durable state on SQLite or PostgreSQL. Thread-safe; share one per process."""
 
 
