@@ -13,6 +13,8 @@ Semantics (checked against CloudWatch Logs' own TestMetricFilter answers):
 - Conditions: ``= != `` against text with ``*`` wildcards, a number or a ``%regex%``;
   ``< <= > >=`` against a number (only numeric fields match); ``&&``, ``||`` and
   parentheses combine them.
+- An empty field (``[w1=ERROR, w2,]``: the trailing comma) is an unnamed field, extracted
+  by its position like the fields under ``...``.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from pipetrail.logs.filter_pattern.values import (
 )
 
 ELLIPSIS = "..."
+UNNAMED = ""
 NAME_EXTRA = frozenset("_-.")
 OPERATORS = ("!=", "<=", ">=", "=", "<", ">")
 
@@ -38,7 +41,7 @@ Condition = Callable[[dict[str, str]], bool]
 
 @dataclass(frozen=True)
 class _Slot:
-    name: str  # ELLIPSIS for "..."
+    name: str  # ELLIPSIS for "...", UNNAMED for an empty field
     condition: Condition | None
     offset: int
 
@@ -61,37 +64,40 @@ class DelimitedPattern:
         """The field values by ``$name`` when the event matches, else None."""
         tokens = split_fields(message)
         slots = self.slots
-        values: dict[str, str] = {}
-        extracted: dict[str, str] = {}
-        if not slots:
-            for index, token in enumerate(tokens, start=1):
-                extracted[f"${index}"] = token.value
-            return extracted
+        # Which slot each token binds to (None: under "..." or an unnamed field).
+        bound: list[tuple[str | None, str]] = []
         if self.ellipsis is None:
             if len(tokens) < len(slots):
                 return None
-            for index, slot in enumerate(slots):
+            count = len(slots) if slots else len(tokens)
+            for index in range(count):
                 token = tokens[index]
                 value = token.value
-                if index == len(slots) - 1 and len(tokens) > len(slots):
+                if slots and index == count - 1 and len(tokens) > count:
                     value = message[token.start:].rstrip()
-                values[slot.name] = value
-                extracted[f"${slot.name}"] = value
+                bound.append((slots[index].name if slots else None, value))
         else:
             left = slots[:self.ellipsis]
             right = slots[self.ellipsis + 1:]
             if len(tokens) < len(left) + len(right):
                 return None
             middle_end = len(tokens) - len(right)
-            for index, slot in enumerate(left):
-                values[slot.name] = tokens[index].value
-            for position in range(len(left), middle_end):
-                extracted[f"${position + 1}"] = tokens[position].value
-            for offset, slot in enumerate(right):
-                values[slot.name] = tokens[middle_end + offset].value
-            for slot in slots:
-                if slot.name != ELLIPSIS:
-                    extracted[f"${slot.name}"] = values[slot.name]
+            for index, token in enumerate(tokens):
+                if index < len(left):
+                    name: str | None = left[index].name
+                elif index >= middle_end:
+                    name = right[index - middle_end].name
+                else:
+                    name = None
+                bound.append((name, token.value))
+        values: dict[str, str] = {}
+        extracted: dict[str, str] = {}
+        for position, (name, value) in enumerate(bound, start=1):
+            if name:
+                values[name] = value
+                extracted[f"${name}"] = value
+            else:
+                extracted[f"${position}"] = value
         for slot in slots:
             if slot.condition is not None and not slot.condition(values):
                 return None
@@ -131,7 +137,9 @@ def parse_delimited_pattern(text: str, start: int, end: int) -> DelimitedPattern
     cur.skip_ws()
     while not cur.eof():
         offset = cur.pos
-        if cur.startswith(ELLIPSIS):
+        if cur.peek() == ",":
+            slots.append(_Slot(UNNAMED, None, offset))
+        elif cur.startswith(ELLIPSIS):
             cur.pos += len(ELLIPSIS)
             slots.append(_Slot(ELLIPSIS, None, offset))
         else:
@@ -148,8 +156,12 @@ def parse_delimited_pattern(text: str, start: int, end: int) -> DelimitedPattern
             raise cur.error("expected ',' between fields (or the closing ']')")
         cur.pos += 1
         cur.skip_ws()
+        if cur.eof():
+            slots.append(_Slot(UNNAMED, None, cur.pos))
     seen: set[str] = set()
     for slot in slots:
+        if slot.name == UNNAMED:
+            continue
         if slot.name in seen:
             raise cur.error(f"duplicate field {slot.name!r}", slot.offset)
         seen.add(slot.name)
@@ -237,7 +249,8 @@ def _parse_primary(cur: Cursor, names: list[tuple[str, int]], regexes: list[int]
             return _comparison(cur, name, op, literal, value_at)
     if not cur.eof() and cur.peek() not in ",)" and not cur.startswith("&&") \
             and not cur.startswith("||"):
-        raise cur.error(f"{cur.peek()!r} cannot appear in a field name")
+        raise cur.error("expected ',' or a comparison (=, !=, <, <=, >, >=) after the "
+                        f"field name {name!r}")
     return None
 
 
