@@ -44,18 +44,25 @@ class PatternMatch:
         JSON numbers come back as floats, JSON strings as text; anything else (missing,
         null, booleans, objects, arrays) is None.
         """
-        if selector.json is not None:
-            document = self.document
-            if document is None:
-                return None
-            found = selector.json.resolve(document)
-            if len(found) != 1:
-                return None
-            value = found[0]
-            if isinstance(value, Num):
-                return value.value
-            return value if isinstance(value, str) else None
-        return self.extracted.get(selector.text)
+        leaf = self._leaf(selector)
+        return leaf.value if isinstance(leaf, Num) else leaf
+
+    def text(self, selector: ValueSelector) -> str | None:
+        """Like :meth:`value`, but a JSON number comes back as written (``7``, ``1.50``)."""
+        leaf = self._leaf(selector)
+        return leaf.text if isinstance(leaf, Num) else leaf
+
+    def _leaf(self, selector: ValueSelector) -> Num | str | None:
+        if selector.json is None:
+            return self.extracted.get(selector.text)
+        document = self.document
+        if document is None:
+            return None
+        found = selector.json.resolve(document)
+        if len(found) != 1:
+            return None
+        value = found[0]
+        return value if isinstance(value, (Num, str)) else None
 
 
 class FilterPattern:
