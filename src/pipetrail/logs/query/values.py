@@ -132,7 +132,7 @@ def arithmetic(op: str, left: Any, right: Any) -> int | float | None:
 class _Descending:
     __slots__ = ("key",)
 
-    def __init__(self, key: tuple[int, Any]) -> None:
+    def __init__(self, key: tuple[Any, ...]) -> None:
         self.key = key
 
     def __lt__(self, other: _Descending) -> bool:
@@ -146,12 +146,35 @@ class _Descending:
 
 
 def sort_key(value: Any, descending: bool) -> tuple[bool, Any]:
-    """Missing values sort last either way; numbers before text; text by code point."""
+    """The Logs Insights sort order; missing values sort last in either direction.
+
+    Ascending: every text comes before every number; numbers by value; texts split into
+    runs of digits and runs of other characters, digit runs ordered by length and then
+    value, other runs by code point (``5A < 111A < 2345_ < @ < A < a1``).
+    """
     if value is None:
         return (True, 0)
     number = as_number(value)
-    key: tuple[int, Any] = (0, number) if number is not None else (1, as_text(value))
+    key: tuple[Any, ...]
+    if number is not None:
+        key = (1, number, as_text(value) or "")
+    else:
+        key = (0, _natural_chunks(as_text(value) or ""))
     return (False, _Descending(key) if descending else key)
+
+
+_CHUNKS = re.compile(r"\d+|\D+", re.ASCII)
+_ZERO = ord("0")
+
+
+def _natural_chunks(text: str) -> tuple[tuple[Any, ...], ...]:
+    chunks: list[tuple[Any, ...]] = []
+    for chunk in _CHUNKS.findall(text):
+        if chunk[0] in "0123456789":
+            chunks.append((_ZERO, 0, len(chunk), chunk))
+        else:
+            chunks.append((ord(chunk[0]), 1, chunk))
+    return tuple(chunks)
 
 
 def group_key(value: Any) -> Any:
