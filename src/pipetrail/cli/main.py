@@ -35,11 +35,17 @@ def cli(ctx: click.Context, home: Path | None, database_url: str | None) -> None
 
 
 def _register() -> None:
-    from pipetrail.cli import logs, metrics, run, runs, trail
+    from pipetrail.cli import logs, logs_lang, metrics, run, runs, trail
 
     for module in (run, runs, logs, metrics, trail):
         for command in module.COMMANDS:
             cli.add_command(command)
+    logs_group = cli.commands.get("logs")
+    if not isinstance(logs_group, click.Group):
+        logs_group = click.Group("logs", help="Log events: filter patterns and queries.")
+        cli.add_command(logs_group)
+    for command in logs_lang.LOGS_SUBCOMMANDS:
+        logs_group.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> None:

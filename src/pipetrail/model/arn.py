@@ -21,3 +21,7 @@ def metric_arn(workspace: str, namespace: str, name: str) -> str:
 
 def trail_arn(workspace: str, trail: str = "default") -> str:
     return f"arn:pipetrail:trail:{workspace}:trail/{trail}"
+
+
+def log_group_arn(workspace: str, group: str) -> str:
+    return f"arn:pipetrail:logs:{workspace}:log-group:{group}"
