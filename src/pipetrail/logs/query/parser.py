@@ -83,7 +83,7 @@ class _Parser:
         commands: list[ast.Command] = []
         if self.lex.peek().kind == EOF:
             raise self.error("the query is empty; start with a command such as fields or "
-                             "filter", 0)
+                             "filter", self.lex.peek().start)
         while True:
             commands.append(self.command())
             token = self.lex.peek()
