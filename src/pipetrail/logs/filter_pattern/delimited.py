@@ -19,6 +19,7 @@ Semantics (checked against CloudWatch Logs' own TestMetricFilter answers):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -46,12 +47,6 @@ class _Slot:
     offset: int
 
 
-@dataclass(frozen=True)
-class _Token:
-    value: str
-    start: int
-
-
 class DelimitedPattern:
     """A compiled space-delimited pattern."""
 
@@ -59,73 +54,53 @@ class DelimitedPattern:
         self.slots = slots
         names = [slot.name for slot in slots]
         self.ellipsis = names.index(ELLIPSIS) if ELLIPSIS in names else None
+        self.conditions = [slot.condition for slot in slots if slot.condition is not None]
 
     def extract(self, message: str) -> dict[str, str] | None:
         """The field values by ``$name`` when the event matches, else None."""
         tokens = split_fields(message)
         slots = self.slots
-        # Which slot each token binds to (None: under "..." or an unnamed field).
+        # (slot name or None for positional fields, text) for each field bound.
         bound: list[tuple[str | None, str]] = []
         if self.ellipsis is None:
-            if len(tokens) < len(slots):
+            count = len(slots)
+            if len(tokens) < count:
                 return None
-            count = len(slots) if slots else len(tokens)
-            for index in range(count):
-                token = tokens[index]
-                value = token.value
-                if slots and index == count - 1 and len(tokens) > count:
-                    value = message[token.start:].rstrip()
-                bound.append((slots[index].name if slots else None, value))
+            if not count:
+                bound = [(None, value) for value, _ in tokens]
+            else:
+                bound = [(slots[index].name, tokens[index][0]) for index in range(count)]
+                if len(tokens) > count:
+                    bound[-1] = (slots[-1].name, message[tokens[count - 1][1]:].rstrip())
         else:
-            left = slots[:self.ellipsis]
-            right = slots[self.ellipsis + 1:]
+            left = self.slots[:self.ellipsis]
+            right = self.slots[self.ellipsis + 1:]
             if len(tokens) < len(left) + len(right):
                 return None
             middle_end = len(tokens) - len(right)
-            for index, token in enumerate(tokens):
+            for index, (value, _) in enumerate(tokens):
                 if index < len(left):
                     name: str | None = left[index].name
                 elif index >= middle_end:
                     name = right[index - middle_end].name
                 else:
                     name = None
-                bound.append((name, token.value))
-        values: dict[str, str] = {}
-        extracted: dict[str, str] = {}
-        for position, (name, value) in enumerate(bound, start=1):
-            if name:
-                values[name] = value
-                extracted[f"${name}"] = value
-            else:
-                extracted[f"${position}"] = value
-        for slot in slots:
-            if slot.condition is not None and not slot.condition(values):
+                bound.append((name, value))
+        values = {name: value for name, value in bound if name}
+        for check in self.conditions:
+            if not check(values):
                 return None
-        return extracted
+        return {f"${name}" if name else f"${position}": value
+                for position, (name, value) in enumerate(bound, start=1)}
 
 
-def split_fields(message: str) -> list[_Token]:
-    """Split an event into fields at whitespace, keeping ``"..."`` and ``[...]`` whole."""
-    tokens: list[_Token] = []
-    length = len(message)
-    index = 0
-    while index < length:
-        while index < length and message[index].isspace():
-            index += 1
-        if index >= length:
-            break
-        start = index
-        char = message[index]
-        if char in '"[':
-            close = message.find('"' if char == '"' else "]", index + 1)
-            if close >= 0:
-                tokens.append(_Token(message[index + 1:close], start))
-                index = close + 1
-                continue
-        while index < length and not message[index].isspace():
-            index += 1
-        tokens.append(_Token(message[start:index], start))
-    return tokens
+_FIELD = re.compile(r'"([^"]*)"|\[([^\]]*)\]|(\S+)')
+
+
+def split_fields(message: str) -> list[tuple[str, int]]:
+    """Split an event into ``(field, offset)`` at whitespace, keeping ``"..."`` and
+    ``[...]`` whole (without the quotes or brackets)."""
+    return [(found[found.lastindex or 0], found.start()) for found in _FIELD.finditer(message)]
 
 
 def parse_delimited_pattern(text: str, start: int, end: int) -> DelimitedPattern:

@@ -69,15 +69,19 @@ class FilterPattern:
     """A compiled filter pattern. ``match`` returns a :class:`PatternMatch` or None."""
 
     def __init__(self, text: str, kind: PatternKind,
-                 matcher: Callable[[str], PatternMatch | None]) -> None:
+                 matcher: Callable[[str], PatternMatch | None],
+                 test: Callable[[str], bool] | None = None) -> None:
         self.text = text
         self.kind = kind
         self._matcher = matcher
+        self._test = test
 
     def match(self, message: str) -> PatternMatch | None:
         return self._matcher(message)
 
     def matches(self, message: str) -> bool:
+        if self._test is not None:
+            return self._test(message)
         return self._matcher(message) is not None
 
     def __repr__(self) -> str:
@@ -96,7 +100,8 @@ def compile_pattern(text: str) -> FilterPattern:
     while end > start and text[end - 1].isspace():
         end -= 1
     if start == end:
-        return FilterPattern(text, "all", lambda message: PatternMatch(message))
+        return FilterPattern(text, "all", lambda message: PatternMatch(message),
+                             lambda message: True)
     first, last = text[start], text[end - 1]
     if first == "{":
         if last != "}" or end - start < 2:
@@ -108,7 +113,11 @@ def compile_pattern(text: str) -> FilterPattern:
             if document is None or not predicate(document):
                 return None
             return PatternMatch(message, _document=document, _parsed=True)
-        return FilterPattern(text, "json", match_json)
+
+        def test_json(message: str) -> bool:
+            document = parse_document(message)
+            return document is not None and predicate(document)
+        return FilterPattern(text, "json", match_json, test_json)
     if first == "[":
         if last != "]" or end - start < 2:
             raise Cursor(text).error("a space-delimited pattern must end with ']'", end)
@@ -124,10 +133,12 @@ def compile_pattern(text: str) -> FilterPattern:
         regex = compile_regex(text, start + 1, end - 1)
         return FilterPattern(
             text, "regex",
-            lambda message: PatternMatch(message) if regex.search(message) else None)
+            lambda message: PatternMatch(message) if regex.search(message) else None,
+            regex.search)
     terms = parse_terms(text)
     return FilterPattern(
-        text, "terms", lambda message: PatternMatch(message) if terms(message) else None)
+        text, "terms", lambda message: PatternMatch(message) if terms(message) else None,
+        terms)
 
 
 @dataclass(frozen=True)

@@ -44,10 +44,20 @@ def parse_terms(text: str) -> Matcher:
             required.append(term)
         cur.skip_ws()
     if required or excluded:
-        return lambda message: (all(term in message for term in required)
-                                and not any(term in message for term in excluded))
+        if len(required) == 1 and not excluded:
+            only = required[0]
+            return lambda message: only in message
+
+        def every_and_none(message: str) -> bool:
+            for term in required:
+                if term not in message:
+                    return False
+            return all(term not in message for term in excluded)
+        return every_and_none
     if optional:
-        return lambda message: any(term in message for term in optional)
+        def any_of(message: str) -> bool:
+            return any(term in message for term in optional)
+        return any_of
     return lambda message: True
 
 

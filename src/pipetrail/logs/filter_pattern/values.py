@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import regex
 
+from pipetrail.logs.bounded_regex import BoundedRegex
 from pipetrail.logs.filter_pattern.cursor import Cursor
-from pipetrail.logs.syntax import QueryLimitError
 
 RELATIONAL: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
@@ -62,21 +62,11 @@ class Glob:
         return True
 
 
-@dataclass(frozen=True)
-class PatternRegex:
+class PatternRegex(BoundedRegex):
     """A ``%...%`` regular expression, restricted to the characters CloudWatch accepts."""
 
-    source: str
-    compiled: regex.Pattern[str]
-
-    def search(self, text: str) -> bool:
-        try:
-            return self.compiled.search(text, timeout=REGEX_TIMEOUT_SECONDS) is not None
-        except TimeoutError:
-            raise QueryLimitError(
-                f"the regular expression %{self.source}% took longer than "
-                f"{REGEX_TIMEOUT_SECONDS} s on one log event"
-            ) from None
+    def __init__(self, source: str, compiled: regex.Pattern[str]) -> None:
+        super().__init__(source, compiled, REGEX_TIMEOUT_SECONDS, f"%{source}%")
 
 
 def read_regex(cur: Cursor) -> PatternRegex:
@@ -100,7 +90,9 @@ def compile_regex(text: str, start: int, end: int) -> PatternRegex:
             continue
         if char in REGEX_SYMBOLS or char in REGEX_OPERATORS:
             continue
-        if char in "()":
+        if char.isspace():
+            problem = "spaces are not allowed in a filter-pattern regex; use \\s"
+        elif char in "()":
             problem = "'(' and ')' are not allowed in a filter-pattern regex (no groups)"
         elif not char.isascii():
             problem = (f"{char!r} is not allowed: filter-pattern regexes take no "

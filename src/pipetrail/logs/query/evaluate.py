@@ -7,11 +7,11 @@ from typing import Any
 
 import regex
 
+from pipetrail.logs.bounded_regex import BoundedRegex
 from pipetrail.logs.query import ast
 from pipetrail.logs.query.functions import FUNCTIONS
 from pipetrail.logs.query.rows import Row
 from pipetrail.logs.query.values import arithmetic, as_number, as_text, compare, truthy
-from pipetrail.logs.syntax import QueryLimitError
 
 Evaluator = Callable[[Row], Any]
 
@@ -93,16 +93,7 @@ class Compiler:
         return like_text
 
     def _searcher(self, pattern: regex.Pattern[str], source: str) -> Callable[[str], bool]:
-        timeout = self.regex_timeout
-
-        def search(text: str) -> bool:
-            try:
-                return pattern.search(text, timeout=timeout) is not None
-            except TimeoutError:
-                raise QueryLimitError(
-                    f"the regular expression /{source}/ took longer than {timeout} s on one "
-                    "log event; simplify it") from None
-        return search
+        return BoundedRegex(source, pattern, self.regex_timeout, f"/{source}/").search
 
     def _InList(self, node: ast.InList) -> Evaluator:
         operand = self.compile(node.operand)

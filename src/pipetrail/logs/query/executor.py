@@ -150,7 +150,7 @@ class _Run:
             fields = dict(record)
             for name in TIME_FIELDS:
                 value = fields.get(name)
-                if isinstance(value, int) and not isinstance(value, (bool, Timestamp)):
+                if type(value) is int:
                     fields[name] = Timestamp(value)
             message = fields.get("@message")
             if isinstance(message, str):
