@@ -181,3 +181,11 @@ def test_help(tmp_path: Path, verb: str) -> None:
     result = run_cli(tmp_path, "logs", verb, "--help")
     assert result.returncode == 0
     assert b"Usage: pipetrail logs " + verb.encode() in result.stdout
+
+
+def test_filter_limits_match_the_search_module() -> None:
+    from pipetrail.cli import logs_lang
+    from pipetrail.logs import search
+
+    assert logs_lang.DEFAULT_FILTER_EVENTS == search.DEFAULT_FILTER_EVENTS
+    assert logs_lang.MAX_FILTER_EVENTS == search.MAX_FILTER_EVENTS

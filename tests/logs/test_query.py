@@ -154,6 +154,15 @@ CASES: list[tuple[str, list[dict[str, Any]]]] = [
      "toMillis(@timestamp) as ms, fromMillis(0) as epoch | sort @timestamp | limit 1", [
          {"h": format_timestamp(T0 - T0 % 3_600_000), "m": format_timestamp(T0 + 40_000),
           "ms": T0, "epoch": "1970-01-01 00:00:00.000"}]),
+    ("fields datefloor(@timestamp, 1mo) as m, datefloor(@timestamp, 1q) as q, "
+     "datefloor(@timestamp, 1y) as y, dateceil(@timestamp, 1mo) as c, "
+     "dateceil(@timestamp, 1d) as d | sort @timestamp | limit 1", [
+         {"m": "2026-09-01 00:00:00.000", "q": "2026-07-01 00:00:00.000",
+          "y": "2026-01-01 00:00:00.000", "c": "2026-10-01 00:00:00.000",
+          "d": "2026-09-22 00:00:00.000"}]),
+    ("filter @message =~ \"ann\" | stats count(*) as n", [{"n": 4}]),
+    ('parse @logStream "jr_*-driver" as job | filter ispresent(job) | stats count(*) as n '
+     "by job", [{"job": "1", "n": 2}, {"job": "2", "n": 3}]),
     ("fields isValidIp('10.0.0.1') as v4, isValidIpV6('::1') as v6, isValidIp('x') as bad, "
      "isIpInSubnet('10.1.2.3', '10.0.0.0/8') as inside, "
      "isIpv4InSubnet('192.168.1.1', '10.0.0.0/8') as outside | limit 1", [

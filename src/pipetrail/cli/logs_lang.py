@@ -15,17 +15,14 @@ from pipetrail.cli.app import App, pass_app
 from pipetrail.cli.output import emit, format_option
 from pipetrail.logs.filter_pattern import compile_pattern
 from pipetrail.logs.query import parse_query
-from pipetrail.logs.search import (
-    DEFAULT_FILTER_EVENTS,
-    MAX_FILTER_EVENTS,
-    filter_log_events,
-    query_log_groups,
-)
 from pipetrail.model.arn import log_group_arn
 from pipetrail.model.audit import Resource
 from pipetrail.model.clock import iso_from_ms, parse_time
 
 LOG_GROUP_TYPE = "Pipetrail::Logs::LogGroup"
+# As in pipetrail.logs.search, which is imported only by the verbs that read the store.
+DEFAULT_FILTER_EVENTS = 1_000
+MAX_FILTER_EVENTS = 10_000
 TIME_HELP = "ISO 8601, epoch seconds/milliseconds, 'now' or relative (15m, 2h, 7d)."
 
 
@@ -80,6 +77,8 @@ def test_filter(pattern: str, fmt: str, file: BinaryIO) -> None:
 def filter_events(app: App, group: str, pattern: str, stream: str | None, start: str | None,
                   end: str | None, limit: int, fmt: str) -> None:
     """Print the events of log group GROUP that match a filter pattern, oldest first."""
+    from pipetrail.logs.search import filter_log_events
+
     compile_pattern(pattern)
     start_ms = parse_time(start) if start else None
     end_ms = parse_time(end) if end else None
@@ -112,6 +111,8 @@ def query_events(app: App, groups: tuple[str, ...], start: str, end: str, query_
     Example: pipetrail logs query -g /pipetrail/jobs/error --start 1h --end now
     'filter @message like /ERROR/ | stats count(*) by bin(5m)'
     """
+    from pipetrail.logs.search import query_log_groups
+
     parsed = parse_query(query_text)
     start_ms = parse_time(start)
     end_ms = parse_time(end)
