@@ -68,6 +68,14 @@ def test_test_filter_reads_a_file_and_extracts_values(tmp_path: Path) -> None:
                             "$request": "GET /a.html", "$status": "404", "$bytes": "12"}}]}
 
 
+def test_test_filter_json_survives_bytes_that_are_not_utf8(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "logs", "test-filter", "-p", "[a, b]", "--format", "json",
+                     stdin=b"x \xff\xfe\n")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["matches"][0]["extractedValues"] == {
+        "$a": "x", "$b": "\ufffd\ufffd"}
+
+
 def test_test_filter_rejects_a_bad_pattern_with_exit_2(tmp_path: Path) -> None:
     result = run_cli(tmp_path, "logs", "test-filter", "--pattern", "{ $.v IS NOT NULL }",
                      stdin=b"x\n")

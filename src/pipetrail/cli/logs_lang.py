@@ -56,10 +56,16 @@ def test_filter(pattern: str, fmt: str, file: BinaryIO) -> None:
         else:
             matches.append({"eventNumber": number,
                             "eventMessage": line.decode("utf-8", "replace"),
-                            "extractedValues": dict(match.extracted)})
+                            "extractedValues": {name: _valid_utf8(value) for name, value
+                                                in match.extracted.items()}})
     if fmt == "json":
         out.write(orjson.dumps({"matches": matches}, option=orjson.OPT_INDENT_2) + b"\n")
     out.flush()
+
+
+def _valid_utf8(text: str) -> str:
+    """Text read with surrogateescape, with undecodable bytes shown as U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 @click.command("filter")
