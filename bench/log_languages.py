@@ -107,8 +107,9 @@ def main() -> None:
            timed(lambda: [e for e in events if delimited.matches(e)]),
            timed(delimited_baseline), count)
 
-    records = [{"@timestamp": T0 + i * 100, "@message": e, "@logStream": "s", "@log": "/g",
-                "@ingestionTime": T0 + i * 100} for i, e in enumerate(events)]
+    records: list[dict[str, Any]] = [
+        {"@timestamp": T0 + i * 100, "@message": e, "@logStream": "s", "@log": "/g",
+         "@ingestionTime": T0 + i * 100} for i, e in enumerate(events)]
     query = "filter level = 'ERROR' | stats count(*) as n, avg(latency) as mean by bin(1m)"
 
     def stats_baseline() -> dict[int, list[float]]:
