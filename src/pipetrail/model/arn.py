@@ -25,3 +25,7 @@ def trail_arn(workspace: str, trail: str = "default") -> str:
 
 def alarm_arn(workspace: str, alarm_name: str) -> str:
     return f"arn:pipetrail:alarms:{workspace}:alarm/{alarm_name}"
+
+
+def log_group_arn(workspace: str, group: str) -> str:
+    return f"arn:pipetrail:logs:{workspace}:log-group:{group}"
