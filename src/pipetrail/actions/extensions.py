@@ -8,14 +8,22 @@ Each built-in is one line here.
 from __future__ import annotations
 
 from pipetrail.actions.context import ActionContext
+from pipetrail.alarms.evaluator import ChangeListener
 from pipetrail.ingest.pipeline import IngestPipeline
+from pipetrail.runner.alarm_watch import AlarmWatch
 from pipetrail.runner.hooks import RunHook
 
 
 def run_hooks(ctx: ActionContext) -> list[RunHook]:
     """The hooks of every run started through ``ctx``."""
-    hooks: list[RunHook] = []
+    hooks: list[RunHook] = [AlarmWatch(ctx.store, alarm_listeners(ctx))]
     return hooks
+
+
+def alarm_listeners(ctx: ActionContext) -> list[ChangeListener]:
+    """What happens when an alarm changes state (events, notifications …)."""
+    listeners: list[ChangeListener] = []
+    return listeners
 
 
 def ingest_pipeline(ctx: ActionContext) -> IngestPipeline:

@@ -153,6 +153,12 @@ class JobRunner:
         metric("job.duration", duration_ms / 1000, "Seconds", completed)
         metric("job.exitCode", run.exit_code or 0, "None", completed)
         metric("process.memory.peakRss", peak_rss, "Bytes", completed)
+        # Run outcomes per job, as Glue's glue.succeed.ALL / glue.error.ALL (JobRunId ALL).
+        per_job = {"JobName": run.job_name, "JobRunId": "ALL"}
+        outcome = "glue.succeed.ALL" if run.state is RunState.SUCCEEDED else "glue.error.ALL"
+        metric(outcome, 1, "Count", completed, per_job)
+        metric("glue.driver.aggregate.elapsedTime", duration_ms, "Milliseconds", completed,
+               per_job)
         for hook in self.hooks:
             hook.before_final(run, self.launch)
         self._writer.close()

@@ -134,9 +134,12 @@ class Launch:
         self.records.put(LogEvent(group=group, stream=stream or self.run_id, timestamp=ts,
                                   message=message))
 
-    def metric(self, name: str, value: float, unit: str, ts: int) -> None:
+    def metric(self, name: str, value: float, unit: str, ts: int,
+               dimensions: dict[str, str] | None = None) -> None:
+        """Queue a job metric (dimensions JobName and JobRunId unless given)."""
         self.records.put(MetricDatum(namespace=JOBS_NAMESPACE, name=name, timestamp=ts,
-                                     value=float(value), unit=unit, dimensions=self._dims,
+                                     value=float(value), unit=unit,
+                                     dimensions=self._dims if dimensions is None else dimensions,
                                      run_id=self.run_id))
 
     def _on_line(self, kind: str, ts: int, text: str) -> None:

@@ -1,0 +1,62 @@
+"""Evaluates the alarms on a run's job while the run lasts, without any server.
+
+A ``pipetrail run`` evaluates, every second, the alarms whose dimensions name its job
+or its run, and once more after the final state, so alarms on the run's own metrics
+(memory, CPU, failures) change state — and act — while it runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from pipetrail.alarms.definition import MetricAlarm
+from pipetrail.alarms.evaluator import AlarmEvaluator, ChangeListener
+from pipetrail.model.errors import PipetrailError
+from pipetrail.model.runs import JobRun, RunState
+from pipetrail.runner.hooks import RunHook
+
+if TYPE_CHECKING:
+    from pipetrail.store import Store
+
+INTERVAL_SECONDS = 1.0
+
+
+class AlarmWatch(RunHook):
+    def __init__(self, store: Store, listeners: Sequence[ChangeListener] = (),
+                 interval: float = INTERVAL_SECONDS) -> None:
+        self._evaluator = AlarmEvaluator(store, list(listeners))
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._run: JobRun | None = None
+
+    def _concerns(self, alarm: MetricAlarm) -> bool:
+        run = self._run
+        if run is None:
+            return False
+        dims = alarm.dimensions
+        return dims.get("JobName") == run.job_name or dims.get("JobRunId") == run.run_id
+
+    def evaluate(self) -> None:
+        # An unreachable store or a bad alarm must not disturb the run.
+        with contextlib.suppress(PipetrailError):
+            self._evaluator.evaluate_all(only=self._concerns)
+
+    def on_state(self, run: JobRun) -> None:
+        self._run = run
+        if run.state is RunState.RUNNING and self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="pipetrail-alarms",
+                                            daemon=True)
+            self._thread.start()
+        elif run.state.terminal:
+            self._stop.set()
+            if self._thread is not None:
+                self._thread.join(10)
+            self.evaluate()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.evaluate()
