@@ -6,8 +6,8 @@ length, wildcards by their literal start), interval tables (numeric ranges, CIDR
 and short lists (anything-but forms). Looking a value up costs a few hash probes and a
 binary search instead of one test per rule.
 
-An *entry* is ``(branch number, field bit)``: which branch of which rule, and which of
-its fields, the value satisfies.
+An *entry* is whatever the caller registers with a matcher (the rule set uses branch
+numbers); lookups return the entries of the matchers a value satisfies.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from pipetrail.events.operators import (
 )
 from pipetrail.events.values import JsonNumber, Leaf
 
-Entry = tuple[int, int]
+Entry = int
 Range = tuple[int | None, bool, int | None, bool, Entry]
 
 

@@ -116,7 +116,24 @@ class Branch:
         self._root = root
 
     def matches(self, event: Event) -> bool:
-        return _match_object(self._root, event.root, event)
+        # Fields whose path holds one value outside any array are decided by that value
+        # alone; as soon as a field's values come from arrays, the tree walk decides.
+        leaves = event.leaves
+        for f in self.fields:
+            values = leaves.get(f.path)
+            if values is None:
+                if f.allows_absent:
+                    continue
+                return False
+            if len(values) > 1 or values[0][1]:
+                return _match_object(self._root, event.root, event)
+            value = values[0][0]
+            for matcher in f.matchers:
+                if matcher.test(value):
+                    break
+            else:
+                return False
+        return True
 
 
 def _absent(node: _Node, event: Event) -> bool:

@@ -1,93 +1,135 @@
 """Many named event patterns matched against an event at once.
 
-The rule set indexes every field of every branch by path (:mod:`pipetrail.events.index`).
-Matching an event walks the event's leaves once, looks each value up in the index of its
-path and marks the fields it satisfies; ``exists: false`` fields are marked for paths the
-event lacks. A branch with all fields marked matches, except that a branch whose marks
-came through arrays in the event is confirmed by the single-pattern matcher (fields under
-one array of objects must come from the same element). The answer is therefore always the
-one :meth:`Pattern.matches` gives, rule by rule, at a cost that grows with the size of the
-event and the number of matching fields rather than with the number of rules.
+Every branch of every rule is filed in the index (:mod:`pipetrail.events.index`) under
+its two *anchors*: the required fields least likely to match, judged by their operators
+and by how many other branches test the same value (exact values shared by few rules
+first; ``exists`` and ``anything-but``, which nearly every value satisfies, last).
+Matching an event looks each of its leaves up in the index of its path; only the
+branches whose anchors are all satisfied are then checked in full by the single-pattern
+matcher. A branch can only match if its anchors do, so the answer is always the one
+:meth:`Pattern.matches` gives rule by rule, while the work grows with the size of the
+event and the number of likely matches rather than with the number of rules.
+Branches made only of ``exists: false`` fields have no anchor and are always checked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections import Counter
+from collections.abc import Hashable, Mapping
+from typing import Any, Final
 
 from pipetrail.events.event import Event, Path, parse_event
-from pipetrail.events.index import Entry, PathIndex
-from pipetrail.events.pattern import Branch, Pattern, compile_pattern
+from pipetrail.events.index import PathIndex
+from pipetrail.events.operators import (
+    AnythingBut,
+    AnythingButOf,
+    Cidr,
+    EqualsIgnoreCase,
+    Exact,
+    Exists,
+    Matcher,
+    Numeric,
+    Prefix,
+    Suffix,
+    Wildcard,
+)
+from pipetrail.events.pattern import Branch, Field, Pattern, compile_pattern
 from pipetrail.model.errors import NotFoundError, ValidationError
 
 PatternSource = Pattern | str | bytes | Mapping[str, Any]
 
+ANCHORS: Final = 2
+"""How many of each branch's fields the index holds (entries pack the position in 1 bit)."""
+
+# How many values of a field an operator lets through, roughly, relative to an exact value.
+_BREADTH: dict[type, int] = {
+    Exact: 1, EqualsIgnoreCase: 1, Prefix: 3, Suffix: 3, Wildcard: 4, Numeric: 8, Cidr: 8,
+    Exists: 1000, AnythingBut: 1000, AnythingButOf: 1000,
+}
+
+
+def _share_key(path: Path, matcher: Matcher) -> Hashable:
+    """Matchers with equal keys are satisfied by the same values."""
+    if isinstance(matcher, Exact):
+        return path, "exact", type(matcher.value), matcher.value
+    if isinstance(matcher, EqualsIgnoreCase):
+        return path, "ignore-case", matcher.folded
+    if isinstance(matcher, (Prefix, Suffix)):
+        return path, type(matcher).__name__, matcher.ignore_case, matcher.key
+    if isinstance(matcher, Wildcard):
+        return path, "wildcard", matcher.text
+    return path, type(matcher).__name__
+
 
 class _Compiled:
-    """The index over every branch of every rule; rebuilt when the rules change."""
+    """The anchor index over every branch of every rule; rebuilt when the rules change."""
 
     def __init__(self, rules: Mapping[str, Pattern]) -> None:
         self.names: list[str] = []
         self.branches: list[Branch] = []
-        self.full: list[int] = []
         self.paths: dict[Path, PathIndex] = {}
-        self.absent: dict[Path, list[Entry]] = {}
+        self.unanchored: list[int] = []
+        shared: Counter[Hashable] = Counter()
         for name, pattern in rules.items():
             for branch in pattern.branches:
-                number = len(self.branches)
                 self.names.append(name)
                 self.branches.append(branch)
-                self.full.append((1 << len(branch.fields)) - 1)
-                for position, f in enumerate(branch.fields):
-                    entry = (number, 1 << position)
-                    if f.matchers:
-                        index = self.paths.get(f.path)
-                        if index is None:
-                            index = self.paths[f.path] = PathIndex()
-                        for matcher in f.matchers:
-                            index.add(matcher, entry)
-                    if f.allows_absent:
-                        self.absent.setdefault(f.path, []).append(entry)
+                for f in branch.fields:
+                    shared.update(_share_key(f.path, m) for m in f.matchers)
+
+        def cost(f: Field) -> int:
+            return sum(_BREADTH[type(m)] * shared[_share_key(f.path, m)] for m in f.matchers)
+
+        self.full: list[int] = []
+        for number, branch in enumerate(self.branches):
+            required = [f for f in branch.fields if f.matchers and not f.allows_absent]
+            required.sort(key=cost)
+            self.full.append((1 << min(len(required), ANCHORS)) - 1)
+            if not required:
+                self.unanchored.append(number)
+            for position, anchor in enumerate(required[:ANCHORS]):
+                index = self.paths.get(anchor.path)
+                if index is None:
+                    index = self.paths[anchor.path] = PathIndex()
+                for matcher in anchor.matchers:
+                    index.add(matcher, number * ANCHORS + position)
         for index in self.paths.values():
             index.seal()
 
-    def matching(self, event: Event) -> list[str]:
+    def candidates(self, event: Event) -> list[int]:
+        """Numbers of the branches whose anchors the event all satisfies, in order."""
         leaves = event.leaves
-        marks: dict[int, int] = {}
-        through_array: set[int] = set()
-        hits: list[Entry] = []
+        hits: list[int] = []
         if len(self.paths) <= len(leaves):
-            pairs: Iterator[tuple[Path, PathIndex]] = iter(self.paths.items())
+            for path, index in self.paths.items():
+                values = leaves.get(path)
+                if values is not None:
+                    for value, _ in values:
+                        index.collect(value, hits)
         else:
-            pairs = ((p, self.paths[p]) for p in leaves if p in self.paths)
-        for path, index in pairs:
-            values = leaves.get(path)
-            if values is None:
-                continue
-            for value, in_array in values:
-                index.collect(value, hits)
-                if not hits:
-                    continue
-                for number, bit in hits:
-                    marks[number] = marks.get(number, 0) | bit
-                if in_array:
-                    through_array.update(number for number, _ in hits)
-                hits.clear()
-        for path, entries in self.absent.items():
-            if path not in leaves:
-                for number, bit in entries:
-                    marks[number] = marks.get(number, 0) | bit
-        found: set[str] = set()
-        for number, mark in marks.items():
-            if mark != self.full[number]:
-                continue
+            for path, values in leaves.items():
+                found_index = self.paths.get(path)
+                if found_index is not None:
+                    for value, _ in values:
+                        found_index.collect(value, hits)
+        seen: dict[int, int] = {}
+        get = seen.get
+        for entry in hits:  # entry = branch number * 2 + anchor position
+            number = entry >> 1
+            seen[number] = get(number, 0) | (1 << (entry & 1))
+        full = self.full
+        found = [n for n, mask in seen.items() if mask == full[n]]
+        found.extend(self.unanchored)
+        found.sort()
+        return found
+
+    def matching(self, event: Event) -> list[str]:
+        matched: set[str] = set()
+        for number in self.candidates(event):
             name = self.names[number]
-            if name in found:
-                continue
-            if number in through_array and not self.branches[number].matches(event):
-                continue
-            found.add(name)
-        return sorted(found)
+            if name not in matched and self.branches[number].matches(event):
+                matched.add(name)
+        return sorted(matched)
 
 
 class RuleSet:
