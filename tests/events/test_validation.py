@@ -182,3 +182,12 @@ def test_rule_set_names() -> None:
         rules.remove("nope")
     with pytest.raises(NotFoundError):
         rules.get("nope")
+
+
+def test_huge_numbers() -> None:
+    with pytest.raises(ValidationError, match="integer too large"):
+        compile_pattern({"a": [10**5000]})
+    digits = "9" * 5000
+    pattern = compile_pattern('{"a": [' + digits + "]}")
+    assert pattern.matches('{"a": ' + digits + "}")
+    assert not compile_pattern('{"a": [{"numeric": [">", 0]}]}').matches('{"a": ' + digits + "}")

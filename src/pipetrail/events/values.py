@@ -122,7 +122,10 @@ def from_python(value: Any, what: str) -> Any:
         if isinstance(item, JsonNumber) or item is None or isinstance(item, (str, bool)):
             container[slot] = item
         elif isinstance(item, int):
-            container[slot] = JsonNumber(str(item))
+            try:
+                container[slot] = JsonNumber(str(item))
+            except ValueError:  # more digits than Python will print
+                raise ValidationError(f"{what} holds an integer too large to use") from None
         elif isinstance(item, float):
             if not math.isfinite(item):
                 raise ValidationError(f"{what} holds {item!r}, which is not a JSON number")
