@@ -7,7 +7,7 @@ arrays -- and events shaped like Pipetrail's own (job run state changes, data ac
 alarm state changes). Both matchers see the same parsed events; their answers are
 compared, then each is timed and the ratio printed.
 
-    python bench/event_patterns.py [--rules 1000] [--events 2000] [--seed 7] [--rounds 3]
+    python bench/event_patterns.py [--rules 1000] [--events 2000] [--seed 7] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ def main() -> None:
     parser.add_argument("--rules", type=int, default=1000)
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
