@@ -35,9 +35,19 @@ def cli(ctx: click.Context, home: Path | None, database_url: str | None) -> None
 
 
 def _register() -> None:
-    from pipetrail.cli import access, alarms, logs, logs_lang, metrics, run, runs, trail
+    from pipetrail.cli import (
+        access,
+        alarms,
+        events,
+        logs,
+        logs_lang,
+        metrics,
+        run,
+        runs,
+        trail,
+    )
 
-    for module in (run, runs, logs, metrics, alarms, trail, access):
+    for module in (run, runs, logs, metrics, alarms, events, trail, access):
         for command in module.COMMANDS:
             cli.add_command(command)
     for command in logs_lang.LOGS_SUBCOMMANDS:
