@@ -114,7 +114,7 @@ def test_band_width_defaults_to_two() -> None:
         ({"statistic": None, "extended_statistic": "Average"}, "give it as Statistic"),
         ({"statistic": None, "extended_statistic": "p999"}, "outside 0..100"),
         ({"period": 45}, "Period 45 s is not allowed"),
-        ({"period": 5}, "not allowed"),  # 1 and 5 are statistics periods, not alarm periods
+        ({"period": 7}, "not allowed"),  # 1 and 5 s are allowed (sub-10 s metrics); 7 is not
         ({"evaluation_periods": 0}, "EvaluationPeriods"),
         ({"datapoints_to_alarm": 4}, "DatapointsToAlarm (4) cannot be more"),
         ({"datapoints_to_alarm": 0}, "DatapointsToAlarm must be"),
@@ -220,3 +220,11 @@ def test_from_json_refuses_bad_input() -> None:
     data["ThresholdMetricId"] = "zz"
     with pytest.raises(ValidationError, match="ThresholdMetricId"):
         MetricAlarm.from_json(data)
+
+
+@pytest.mark.parametrize("period", [1, 5, 10, 20, 30, 60, 120])
+def test_high_resolution_periods_down_to_one_second(period: int) -> None:
+    alarm = MetricAlarm(name="fast", namespace="N", metric_name="m", period=period,
+                        evaluation_periods=1, comparison_operator="GreaterThanThreshold",
+                        threshold=1, statistic="Maximum")
+    alarm.validate()

@@ -78,7 +78,11 @@ def evaluation_range(alarm: MetricAlarm) -> int:
 
 
 def cadence_ms(alarm: MetricAlarm) -> int:
-    return STANDARD_CADENCE_MS if alarm.period >= 60 else HIGH_RESOLUTION_CADENCE_MS
+    """How often the alarm is evaluated: every minute for periods of a minute or more,
+    every 10 s for 10-30 s periods (as CloudWatch), every period for 1 and 5 s periods."""
+    if alarm.period >= 60:
+        return STANDARD_CADENCE_MS
+    return min(HIGH_RESOLUTION_CADENCE_MS, alarm.period * 1000)
 
 
 def evaluation_window(

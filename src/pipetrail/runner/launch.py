@@ -59,6 +59,7 @@ class Launch:
         self.started_on = now_ms()
         self.started_monotonic = time.monotonic()
         self._dims = {"JobName": job_name, "JobRunId": run_id}
+        self._job_dims = {"JobName": job_name, "JobRunId": "ALL"}
         self.stop_signal: int | None = None
         self._previous_handlers: dict[int, Any] = {}
         become_subreaper()
@@ -157,6 +158,10 @@ class Launch:
             load = sample.cpu_percent / (100.0 * self.sampler.cpu_count)
             self.metric("glue.driver.system.cpuSystemLoad", round(load, 4), "None", ts)
         self.metric("process.memory.rss", sample.rss, "Bytes", ts)
+        # Also across the job's runs (JobRunId "ALL", as Glue), so alarms can name a job.
+        self.metric("process.memory.rss", sample.rss, "Bytes", ts, self._job_dims)
+        if sample.cpu_percent is not None:
+            self.metric("process.cpu.percent", sample.cpu_percent, "Percent", ts, self._job_dims)
         self.metric("process.io.readBytes", sample.read_bytes, "Bytes", ts)
         self.metric("process.io.writeBytes", sample.write_bytes, "Bytes", ts)
         self.metric("process.threads", sample.threads, "Count", ts)
