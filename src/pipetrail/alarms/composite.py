@@ -30,6 +30,7 @@ from typing import Any
 
 import orjson
 
+from pipetrail.alarms.common import actions_for, head_json
 from pipetrail.alarms.definition import MAX_DESCRIPTION, check_actions, check_alarm_name
 from pipetrail.alarms.reason import composite_time
 from pipetrail.alarms.state import (
@@ -41,7 +42,7 @@ from pipetrail.alarms.state import (
     reason_time,
 )
 from pipetrail.model.arn import alarm_arn
-from pipetrail.model.clock import iso_from_ms, parse_time
+from pipetrail.model.clock import parse_time
 from pipetrail.model.errors import NotFoundError, ValidationError
 
 MAX_RULE_LENGTH = 10_240
@@ -571,32 +572,11 @@ class CompositeAlarm:
         )
 
     def actions_for(self, value: StateValue) -> list[str]:
-        if not self.actions_enabled:
-            return []
-        if value is StateValue.ALARM:
-            return list(self.alarm_actions)
-        if value is StateValue.OK:
-            return list(self.ok_actions)
-        return list(self.insufficient_data_actions)
+        return actions_for(self, value)
 
     def to_json(self, workspace: str | None = None) -> dict[str, Any]:
         """The alarm in CloudWatch's DescribeAlarms shape (CompositeAlarms item)."""
-        data: dict[str, Any] = {"AlarmName": self.name}
-        if workspace is not None:
-            data["AlarmArn"] = alarm_arn(workspace, self.name)
-        data["AlarmDescription"] = self.description
-        data["AlarmRule"] = self.rule
-        if self.configuration_updated is not None:
-            data["AlarmConfigurationUpdatedTimestamp"] = iso_from_ms(self.configuration_updated)
-        data.update({
-            "ActionsEnabled": self.actions_enabled,
-            "OKActions": list(self.ok_actions),
-            "AlarmActions": list(self.alarm_actions),
-            "InsufficientDataActions": list(self.insufficient_data_actions),
-        })
-        if self.state is not None:
-            data.update(self.state.to_json())
-        return data
+        return head_json(self, workspace, {"AlarmRule": self.rule})
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> CompositeAlarm:

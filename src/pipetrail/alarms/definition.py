@@ -19,11 +19,11 @@ from typing import Any, TypeVar
 import orjson
 
 from pipetrail.alarms.anomaly import Band
+from pipetrail.alarms.common import actions_for, head_json
 from pipetrail.alarms.state import AlarmState, StateValue, parse_state_value
 from pipetrail.metrics.statistic import STANDARD_STATISTICS, Statistic, parse_statistic
 from pipetrail.metrics.statistics import validate_period
-from pipetrail.model.arn import alarm_arn
-from pipetrail.model.clock import iso_from_ms, parse_time
+from pipetrail.model.clock import parse_time
 from pipetrail.model.errors import ValidationError
 from pipetrail.model.metrics import MAX_DIMENSIONS, UNITS
 
@@ -355,32 +355,13 @@ class MetricAlarm:
 
     def actions_for(self, value: StateValue) -> list[str]:
         """The actions to run on a transition into ``value`` (none when actions are off)."""
-        if not self.actions_enabled:
-            return []
-        if value is StateValue.ALARM:
-            return list(self.alarm_actions)
-        if value is StateValue.OK:
-            return list(self.ok_actions)
-        return list(self.insufficient_data_actions)
+        return actions_for(self, value)
 
     # -- JSON ---------------------------------------------------------------------------
 
     def to_json(self, workspace: str | None = None) -> dict[str, Any]:
         """The alarm in CloudWatch's DescribeAlarms shape (MetricAlarms item)."""
-        data: dict[str, Any] = {"AlarmName": self.name}
-        if workspace is not None:
-            data["AlarmArn"] = alarm_arn(workspace, self.name)
-        data["AlarmDescription"] = self.description
-        if self.configuration_updated is not None:
-            data["AlarmConfigurationUpdatedTimestamp"] = iso_from_ms(self.configuration_updated)
-        data.update({
-            "ActionsEnabled": self.actions_enabled,
-            "OKActions": list(self.ok_actions),
-            "AlarmActions": list(self.alarm_actions),
-            "InsufficientDataActions": list(self.insufficient_data_actions),
-        })
-        if self.state is not None:
-            data.update(self.state.to_json())
+        data = head_json(self, workspace)
         dimensions = [{"Name": k, "Value": v} for k, v in sorted(self.dimensions.items())]
         if self.operator.uses_band:
             metric_stat: dict[str, Any] = {
