@@ -64,4 +64,13 @@ def tail_logs(app: App, run_id: str, follow: bool, lines: int, stream: str, raw:
         click.echo(_line(event, not raw))
 
 
+def _attach_languages() -> None:
+    from pipetrail.cli.logs_lang import LOGS_SUBCOMMANDS
+
+    for command in LOGS_SUBCOMMANDS:
+        logs.add_command(command)
+
+
+_attach_languages()
+
 COMMANDS: list[click.Command] = [logs]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-import secrets
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +32,7 @@ TERMINAL_STATES = frozenset(
 
 def new_run_id() -> str:
     """A Glue-style run id: ``jr_`` and 64 hexadecimal digits."""
-    return "jr_" + secrets.token_hex(32)
+    return "jr_" + os.urandom(32).hex()
 
 
 @dataclass

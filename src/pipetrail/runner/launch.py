@@ -21,18 +21,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import psutil
 
 from pipetrail.model.clock import now_ms
 from pipetrail.model.logs import ERROR_GROUP, OUTPUT_GROUP, LogEvent
 from pipetrail.model.metrics import JOBS_NAMESPACE, MetricDatum
 from pipetrail.runner.capture import OutputPump
 from pipetrail.runner.process import become_subreaper, die_with_parent
-from pipetrail.runner.sampler import ProcessSampler, Sample
 from pipetrail.sdk.channel import ENV_FD
+
+if TYPE_CHECKING:
+    from pipetrail.runner.sampler import Sample
 
 LOGGER_STREAM_SUFFIX = "-logger"
 
@@ -66,6 +67,9 @@ class Launch:
         self._catch_signals()
         self.pump = OutputPump(self._on_line, self._on_record)
         self.proc = self._spawn()
+        # Loaded after the spawn: the job does not wait for psutil's import.
+        from pipetrail.runner.sampler import ProcessSampler
+
         self.sampler = ProcessSampler(self.proc.pid, options.sample_interval, self._on_sample)
         self.pump.start()
         self.sampler.start()
@@ -194,6 +198,8 @@ CHANNEL_HANDLERS: dict[str, ChannelHandler] = {
 
 def terminate_tree(pid: int, signum: int) -> None:
     """Send ``signum`` to a process and all its descendants."""
+    import psutil
+
     try:
         root = psutil.Process(pid)
         tree = [root, *root.children(recursive=True)]
