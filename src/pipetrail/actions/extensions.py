@@ -7,11 +7,15 @@ Each built-in is one line here.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pipetrail.actions.context import ActionContext
-from pipetrail.alarms.evaluator import ChangeListener
 from pipetrail.ingest.pipeline import IngestPipeline
 from pipetrail.runner.alarm_watch import AlarmWatch
 from pipetrail.runner.hooks import RunHook
+
+if TYPE_CHECKING:
+    from pipetrail.alarms.evaluator import ChangeListener
 
 
 def run_hooks(ctx: ActionContext) -> list[RunHook]:

@@ -12,13 +12,13 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from pipetrail.alarms.definition import MetricAlarm
-from pipetrail.alarms.evaluator import AlarmEvaluator, ChangeListener
 from pipetrail.model.errors import PipetrailError
 from pipetrail.model.runs import JobRun, RunState
 from pipetrail.runner.hooks import RunHook
 
 if TYPE_CHECKING:
+    from pipetrail.alarms.definition import MetricAlarm
+    from pipetrail.alarms.evaluator import AlarmEvaluator, ChangeListener
     from pipetrail.store import Store
 
 INTERVAL_SECONDS = 1.0
@@ -27,7 +27,9 @@ INTERVAL_SECONDS = 1.0
 class AlarmWatch(RunHook):
     def __init__(self, store: Store, listeners: Sequence[ChangeListener] = (),
                  interval: float = INTERVAL_SECONDS) -> None:
-        self._evaluator = AlarmEvaluator(store, list(listeners))
+        self._store = store
+        self._listeners = list(listeners)
+        self._evaluator: AlarmEvaluator | None = None
         self._interval = interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -43,6 +45,12 @@ class AlarmWatch(RunHook):
     def evaluate(self) -> None:
         # An unreachable store or a bad alarm must not disturb the run.
         with contextlib.suppress(PipetrailError):
+            if self._evaluator is None:
+                if not self._store.list_alarms(limit=1):
+                    return  # no alarms: the alarm modules are not even loaded
+                from pipetrail.alarms.evaluator import AlarmEvaluator
+
+                self._evaluator = AlarmEvaluator(self._store, self._listeners)
             self._evaluator.evaluate_all(only=self._concerns)
 
     def on_state(self, run: JobRun) -> None:
