@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -11,6 +12,7 @@ import orjson
 F = TypeVar("F", bound=Callable[..., Any])
 
 FORMATS = ("table", "json")
+OFF_TERMINAL_WIDTH = 160
 
 
 def format_option(func: F) -> F:
@@ -35,7 +37,9 @@ def emit_table(rows: Sequence[dict[str, Any]], columns: Sequence[str],
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*(_cell(row.get(c)) for c in columns))
-    Console(soft_wrap=False).print(table)
+    # Off a terminal (pipes, CI logs) Rich would assume 80 columns; allow wide rows.
+    width = None if sys.stdout.isatty() else OFF_TERMINAL_WIDTH
+    Console(soft_wrap=False, width=width).print(table)
 
 
 def emit(data: Any, fmt: str, *, rows: Sequence[dict[str, Any]] | None = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import click
@@ -16,15 +17,27 @@ def trail() -> None:
     """The audit trail: who did what, when, to which resource."""
 
 
+RUN_ID = re.compile(r"(jr_[0-9a-f]{9})[0-9a-f]{55}")
+
+
+def short_resource(arn: str) -> str:
+    """``arn:pipetrail:jobs:local:job/x/run/jr_…`` → ``job/x/run/jr_3f2a9c8d1`` (table only)."""
+    tail = arn.split(":", 5)[-1] if arn.startswith("arn:") else arn
+    return RUN_ID.sub(r"\1…", tail)
+
+
 def _row(record: dict[str, Any]) -> dict[str, Any]:
+    resources = [short_resource(r.get("ARN", "")) for r in record.get("resources") or []]
+    if record.get("dataset"):
+        resources.insert(0, str(record["dataset"]))
+    shown = ", ".join(resources[:2]) + (f" (+{len(resources) - 2})" if len(resources) > 2 else "")
     return {
         "eventTime": record.get("eventTime"),
         "eventName": record.get("eventName"),
         "user": (record.get("userIdentity") or {}).get("userName"),
         "eventSource": record.get("eventSource"),
         "errorCode": record.get("errorCode"),
-        "resources": " ".join(r.get("ARN", "") for r in record.get("resources") or [])
-        or record.get("dataset"),
+        "resources": shown or None,
     }
 
 
