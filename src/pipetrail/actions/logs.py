@@ -14,7 +14,7 @@ from pipetrail.runner.launch import LOGGER_STREAM_SUFFIX
 from pipetrail.runner.reaper import reap_orphans
 
 SOURCE = "logs"
-STREAM_CHOICES = ("all", "output", "error", "logger", "insights")
+STREAM_CHOICES = ("console", "output", "error", "logger", "insights", "all")
 TAIL_POLL_SECONDS = 0.02
 MAX_LIMIT = 10_000
 
@@ -29,6 +29,8 @@ def run_streams(run_id: str, which: str) -> list[tuple[str, str]]:
     }
     if which == "all":
         return list(pairs.values())
+    if which == "console":  # what the terminal showed: stdout and stderr
+        return [pairs["output"], pairs["error"]]
     if which not in pairs:
         raise ValidationError(f"stream must be one of {', '.join(STREAM_CHOICES)}")
     return [pairs[which]]
@@ -39,7 +41,7 @@ def _resources(ctx: ActionContext, pairs: list[tuple[str, str]]) -> list[Resourc
             for g, s in pairs]
 
 
-def get_log_events(ctx: ActionContext, run_id: str, stream: str = "all", limit: int = 1000,
+def get_log_events(ctx: ActionContext, run_id: str, stream: str = "console", limit: int = 1000,
                    newest: bool = False) -> list[LogEvent]:
     """GetLogEvents: a run's log events in write order (``newest``: the last ``limit``)."""
     params = {"jobRunId": run_id, "stream": stream, "limit": limit}
@@ -53,7 +55,7 @@ def get_log_events(ctx: ActionContext, run_id: str, stream: str = "all", limit: 
         return ctx.store.read_streams(pairs, limit=limit, newest=newest)
 
 
-def tail(ctx: ActionContext, run_id: str, stream: str = "all", lines: int = 10,
+def tail(ctx: ActionContext, run_id: str, stream: str = "console", lines: int = 10,
          follow: bool = False, poll: float = TAIL_POLL_SECONDS) -> Iterator[LogEvent]:
     """StartLiveTail: the last ``lines`` events, then (``follow``) new ones as they are
     stored, until the run ends."""

@@ -9,7 +9,7 @@ from pipetrail.cli.output import emit_json, format_option
 from pipetrail.model.clock import iso_from_ms
 from pipetrail.model.logs import LogEvent
 
-STREAMS = ("all", "output", "error", "logger", "insights")
+STREAMS = ("console", "output", "error", "logger", "insights", "all")
 
 
 def _line(event: LogEvent, label: bool) -> str:
@@ -28,9 +28,10 @@ def logs() -> None:
 
 @logs.command("get")
 @click.argument("run_id")
-@click.option("--stream", type=click.Choice(STREAMS), default="all", show_default=True,
-              help="Which stream: stdout (output), stderr (error), logging records "
-                   "(logger), insights, or all merged in order.")
+@click.option("--stream", type=click.Choice(STREAMS), default="console", show_default=True,
+              help="Which stream: stdout and stderr merged as the terminal showed them "
+                   "(console), stdout (output), stderr (error), Python logging records "
+                   "(logger), insights, or all of them merged in write order.")
 @click.option("--limit", type=int, default=1000, show_default=True,
               help="At most this many events, from the start.")
 @click.option("--raw", is_flag=True, help="Print messages only, without time and stream.")
@@ -53,7 +54,8 @@ def get_logs(app: App, run_id: str, stream: str, limit: int, raw: bool, fmt: str
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new lines until the run ends.")
 @click.option("--lines", "-n", type=int, default=10, show_default=True,
               help="How many of the last lines to print first.")
-@click.option("--stream", type=click.Choice(STREAMS), default="all", show_default=True)
+@click.option("--stream", type=click.Choice(STREAMS), default="console", show_default=True,
+              help="As for 'logs get'.")
 @click.option("--raw", is_flag=True, help="Print messages only, without time and stream.")
 @pass_app
 def tail_logs(app: App, run_id: str, follow: bool, lines: int, stream: str, raw: bool) -> None:

@@ -55,6 +55,25 @@ def emit(data: Any, fmt: str, *, rows: Sequence[dict[str, Any]] | None = None,
     emit_table(table_rows, columns or list(table_rows[0].keys()), title)
 
 
+def human_value(value: float, unit: str) -> str:
+    """A metric value for people: ``545.2 MiB``, ``50.4%``, ``5.299 s``, ``1,234``."""
+    if unit == "Bytes":
+        size = float(value)
+        for suffix in ("B", "KiB", "MiB", "GiB", "TiB"):
+            if abs(size) < 1024 or suffix == "TiB":
+                return f"{size:.0f} {suffix}" if suffix == "B" else f"{size:.1f} {suffix}"
+            size /= 1024
+    if unit == "Percent":
+        return f"{value:.1f}%"
+    if unit == "Seconds":
+        return f"{value:.3f} s"
+    if unit == "Milliseconds":
+        return f"{value:,.0f} ms"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:.4g}"
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return "-"

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from pipetrail.cli.app import App, pass_app
-from pipetrail.cli.output import emit, emit_table, format_option
+from pipetrail.cli.output import emit, emit_table, format_option, human_value
 from pipetrail.model.runs import RunState
 
 RUN_COLUMNS = ("runId", "jobName", "state", "startedOn", "executionTime", "exitCode")
@@ -58,8 +58,11 @@ def show_run(app: App, run_id: str, fmt: str) -> None:
               if k not in {"metrics", "exception"}]
     emit_table(fields, ("field", "value"), title=f"Job run {run.run_id[:12]}")
     if data["metrics"]:
-        emit_table(data["metrics"], ("metricName", "unit", "sampleCount", "minimum",
-                                     "average", "maximum", "last"), title="Metrics")
+        rows = [{**m, **{k: human_value(m[k], m["unit"])
+                         for k in ("minimum", "average", "maximum", "last")}}
+                for m in data["metrics"]]
+        emit_table(rows, ("metricName", "sampleCount", "minimum", "average", "maximum",
+                          "last"), title="Metrics")
 
 
 @runs.command("stop")

@@ -141,11 +141,13 @@ class Launch:
 
     def metric(self, name: str, value: float, unit: str, ts: int,
                dimensions: dict[str, str] | None = None) -> None:
-        """Queue a job metric (dimensions JobName and JobRunId unless given)."""
+        """Queue a job metric: the run's own (dimensions JobName and JobRunId), or with
+        other ``dimensions`` (then not counted among the run's metrics)."""
+        own = dimensions is None
         self.records.put(MetricDatum(namespace=JOBS_NAMESPACE, name=name, timestamp=ts,
                                      value=float(value), unit=unit,
-                                     dimensions=self._dims if dimensions is None else dimensions,
-                                     run_id=self.run_id))
+                                     dimensions=self._dims if own else dimensions or {},
+                                     run_id=self.run_id if own else None))
 
     def _on_line(self, kind: str, ts: int, text: str) -> None:
         self.log(OUTPUT_GROUP if kind == "output" else ERROR_GROUP, ts, text)
