@@ -35,9 +35,9 @@ def cli(ctx: click.Context, home: Path | None, database_url: str | None) -> None
 
 
 def _register() -> None:
-    from pipetrail.cli import logs, metrics, run, runs, trail
+    from pipetrail.cli import logs, metrics, run, runs, spark, trail
 
-    for module in (run, runs, logs, metrics, trail):
+    for module in (run, runs, logs, metrics, trail, spark):
         for command in module.COMMANDS:
             cli.add_command(command)
 

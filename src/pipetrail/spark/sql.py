@@ -1,0 +1,367 @@
+"""SQL executions: plans, linked jobs, aggregated plan metrics, datasets read and written.
+
+:class:`SqlTracker` follows Spark 4's ``SQLAppStatusListener``: jobs join an execution
+through their ``spark.sql.execution.id`` property, a plan metric's value is the sum of the
+latest update of each task index of the execution's stages (the current stage attempt
+only) plus the driver-side updates, and the values are frozen when the execution ends.
+Per stage it keeps one running total per metric and the updates of tasks that have not
+succeeded yet, so memory does not grow with the number of tasks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pipetrail.spark.dates import rest_date
+from pipetrail.spark.indexset import IndexSet
+from pipetrail.spark.plan import (
+    DatasetRead,
+    DatasetWrite,
+    PlanGraph,
+    PlanMetric,
+    build_graph,
+    joins_of,
+    plan_metrics,
+    reads_of,
+    writes_of,
+)
+
+Json = dict[str, Any]
+_UI = "org.apache.spark.sql.execution.ui."
+SUM = "sum"
+AVERAGE = "average"
+
+
+class _MetricTotals:
+    """One metric of one stage attempt: completed total plus pending per-index values."""
+
+    __slots__ = ("done", "done_positive", "pending")
+
+    def __init__(self) -> None:
+        self.done = 0
+        self.done_positive = 0
+        self.pending: dict[int, int] = {}
+
+    def total(self) -> int:
+        return self.done + sum(self.pending.values())
+
+    def positive(self) -> int:
+        """How many task values are above zero (the ones an average metric counts)."""
+        return self.done_positive + sum(1 for v in self.pending.values() if v > 0)
+
+
+class _StageMetrics:
+    __slots__ = ("attempt_id", "completed", "metric_types", "num_tasks", "totals")
+
+    def __init__(self, attempt_id: int, num_tasks: int, metric_types: dict[int, str]) -> None:
+        self.attempt_id = attempt_id
+        self.num_tasks = num_tasks
+        self.metric_types = metric_types  # shared with the execution, grows with AQE updates
+        self.completed = IndexSet(num_tasks)
+        self.totals: dict[int, _MetricTotals] = {}
+
+    def update(self, index: int, finished: bool, accumulables: list[Json]) -> None:
+        if index in self.completed:
+            return
+        types = self.metric_types
+        touched = []
+        for acc in accumulables:
+            acc_id = acc.get("ID")
+            if acc_id not in types or "Update" not in acc:
+                continue
+            try:
+                value = int(acc["Update"])
+            except (TypeError, ValueError):
+                continue
+            if value < 0 and types[acc_id] != SUM:
+                value = 0  # unset size/timing metrics are -1 and do not count
+            totals = self.totals.get(acc_id)
+            if totals is None:
+                totals = self.totals[acc_id] = _MetricTotals()
+            totals.pending[index] = value
+            touched.append(totals)
+        if finished and index >= 0:
+            self.completed.add(index)
+            for totals in touched:
+                value = totals.pending.pop(index, 0)
+                totals.done += value
+                totals.done_positive += value > 0
+
+
+class Execution:
+    """One SQL execution (a query, a write, a command)."""
+
+    def __init__(self, execution_id: int) -> None:
+        self.execution_id = execution_id
+        self.root_execution_id = execution_id
+        self.query_id: str | None = None
+        self.description: str | None = None
+        self.submission_time: int = -1
+        self.completion_time: int | None = None
+        self.error_message: str | None = None
+        self.graph = PlanGraph()
+        self.plan_versions = 0
+        self.metric_types: dict[int, str] = {}
+        self.jobs: dict[int, str] = {}
+        self.stages: set[int] = set()
+        self.driver_updates: dict[int, list[int]] = {}
+        self.metric_values: dict[int, float] | None = None
+        self.end_events = 0
+        self.live = True
+        self._reads: list[DatasetRead] | None = None
+        self._writes: list[DatasetWrite] | None = None
+
+    def add_metrics(self, metrics: list[PlanMetric]) -> None:
+        for m in metrics:
+            self.metric_types[m.accumulator_id] = m.metric_type
+
+    @property
+    def status(self) -> str:
+        if self.error_message is not None:
+            return "COMPLETED" if self.error_message == "" else "FAILED"
+        if self.completion_time is None:
+            return "RUNNING"
+        return "FAILED" if "FAILED" in self.jobs.values() else "COMPLETED"
+
+    def reads(self) -> list[DatasetRead]:
+        """Datasets the final plan scans (computed once the metrics are frozen)."""
+        if self._reads is None or self.live:
+            self._reads = reads_of(self.graph, self.metric_values or {})
+        return self._reads
+
+    def writes(self) -> list[DatasetWrite]:
+        """Datasets the final plan writes."""
+        if self._writes is None or self.live:
+            self._writes = writes_of(self.graph, self.metric_values or {})
+        return self._writes
+
+    def joins(self) -> list[Json]:
+        return list(joins_of(self.graph))
+
+    def to_json(self) -> Json:
+        values = self.metric_values or {}
+        nodes = []
+        for node in sorted(self.graph.all_nodes(), key=lambda n: n.node_id, reverse=True):
+            metrics = [{"name": m.name.strip(), "type": m.metric_type,
+                        "value": values[m.accumulator_id]}
+                       for m in node.metrics if m.accumulator_id in values]
+            item: Json = {"nodeId": node.node_id, "nodeName": node.name.strip()}
+            if node.codegen_id is not None:
+                item["wholeStageCodegenId"] = node.codegen_id
+            item["metrics"] = metrics
+            item["desc"] = node.desc
+            nodes.append(item)
+        by_status: dict[str, list[int]] = {"RUNNING": [], "SUCCEEDED": [], "FAILED": []}
+        for job_id, status in self.jobs.items():
+            by_status.setdefault(status, []).append(job_id)
+        reads = self.reads()
+        writes = self.writes()
+        return {
+            "id": self.execution_id,
+            "status": self.status,
+            "description": self.description,
+            "submissionTime": (rest_date(self.submission_time)
+                               if self.submission_time >= 0 else None),
+            "completionTime": (rest_date(self.completion_time)
+                               if self.completion_time is not None else None),
+            "duration": (self.completion_time - self.submission_time
+                         if self.completion_time is not None and self.submission_time >= 0
+                         else None),
+            "runningJobIds": sorted(by_status["RUNNING"]),
+            "successJobIds": sorted(by_status["SUCCEEDED"]),
+            "failedJobIds": sorted(by_status["FAILED"]),
+            "nodes": nodes,
+            "edges": [{"fromId": a, "toId": b} for a, b in self.graph.edges],
+            "queryId": self.query_id,
+            "errorMessage": self.error_message,
+            "rootExecutionId": self.root_execution_id,
+            "reads": [r.to_json() for r in reads],
+            "writes": [w.to_json() for w in writes],
+            "joins": self.joins(),
+            "columnsRead": _columns_read(reads),
+        }
+
+
+def _columns_read(reads: list[DatasetRead]) -> list[Json]:
+    """Per dataset (paths or table), the union of the columns the execution read."""
+    merged: dict[str, list[str]] = {}
+    for read in reads:
+        target = read.table or ", ".join(read.paths) or read.node_name
+        names = merged.setdefault(target, [])
+        for column in read.columns:
+            if column.name not in names:
+                names.append(column.name)
+    return [{"dataset": k, "columns": v} for k, v in merged.items()]
+
+
+class SqlTracker:
+    """Replays SQL listener events into :class:`Execution` records."""
+
+    def __init__(self) -> None:
+        self.executions: dict[int, Execution] = {}
+        self._live: dict[int, Execution] = {}
+        self._stage_metrics: dict[int, _StageMetrics] = {}
+        self.handlers: dict[str, Callable[[Json], None]] = {
+            _UI + "SparkListenerSQLExecutionStart": self.on_execution_start,
+            _UI + "SparkListenerSQLAdaptiveExecutionUpdate": self.on_adaptive_update,
+            _UI + "SparkListenerSQLAdaptiveSQLMetricUpdates": self.on_adaptive_metrics,
+            _UI + "SparkListenerSQLExecutionEnd": self.on_execution_end,
+            _UI + "SparkListenerDriverAccumUpdates": self.on_driver_accum_updates,
+            "SparkListenerJobStart": self.on_job_start,
+            "SparkListenerJobEnd": self.on_job_end,
+            "SparkListenerStageSubmitted": self.on_stage_submitted,
+            "SparkListenerTaskEnd": self.on_task_end,
+        }
+
+    def _execution(self, execution_id: int) -> Execution:
+        ex = self._live.get(execution_id)
+        if ex is None:
+            ex = Execution(execution_id)
+            self._live[execution_id] = ex
+            self.executions[execution_id] = ex
+        return ex
+
+    def on_execution_start(self, e: Json) -> None:
+        ex = self._execution(int(e["executionId"]))
+        root = e.get("rootExecutionId")
+        ex.root_execution_id = int(root) if root is not None else ex.execution_id
+        ex.query_id = e.get("queryId")
+        ex.description = e.get("description")
+        ex.submission_time = e.get("time", -1)
+        self._set_plan(ex, e.get("sparkPlanInfo") or {})
+
+    def on_adaptive_update(self, e: Json) -> None:
+        ex = self._execution(int(e["executionId"]))
+        self._set_plan(ex, e.get("sparkPlanInfo") or {})
+
+    @staticmethod
+    def _set_plan(ex: Execution, plan_info: Json) -> None:
+        ex.graph = build_graph(plan_info)
+        ex.plan_versions += 1
+        for node in ex.graph.all_nodes():
+            ex.add_metrics(node.metrics)
+
+    def on_adaptive_metrics(self, e: Json) -> None:
+        ex = self._execution(int(e["executionId"]))
+        ex.add_metrics(plan_metrics({"metrics": e.get("sqlPlanMetrics") or []}))
+
+    def on_execution_end(self, e: Json) -> None:
+        ex = self._live.get(int(e["executionId"]))
+        if ex is None:
+            return
+        ex.completion_time = e.get("time")
+        message = e.get("errorMessage")
+        ex.error_message = message if isinstance(message, str) else None
+        if ex.metric_values is None:
+            ex.metric_values = self._aggregate(ex)
+        self._drop_stale_stages(ex)
+        ex.end_events += 1
+        self._maybe_retire(ex)
+
+    def on_driver_accum_updates(self, e: Json) -> None:
+        ex = self._live.get(int(e["executionId"]))
+        if ex is None:
+            return
+        for pair in e.get("accumUpdates") or ():
+            acc_id, value = int(pair[0]), int(pair[1])
+            ex.driver_updates.setdefault(acc_id, []).append(value)
+
+    def on_job_start(self, e: Json) -> None:
+        props = e.get("Properties") or {}
+        raw_id = props.get("spark.sql.execution.id")
+        if raw_id is None:
+            return
+        execution_id = int(raw_id)
+        ex = self._live.get(execution_id)
+        if ex is None:
+            ex = self.executions.get(execution_id)
+            if ex is not None:  # a later job of an execution already stored
+                ex.live = True
+                ex.end_events = len(ex.jobs) + 1
+                self._live[execution_id] = ex
+            else:
+                ex = self._execution(execution_id)
+        if ex.metric_types:
+            for info in e.get("Stage Infos") or ():
+                self._stage_metrics[info["Stage ID"]] = _StageMetrics(
+                    0, info.get("Number of Tasks", 0), ex.metric_types)
+        ex.jobs[e["Job ID"]] = "RUNNING"
+        ex.stages.update(e.get("Stage IDs") or ())
+        self._maybe_retire(ex)
+
+    def on_job_end(self, e: Json) -> None:
+        job_id = e["Job ID"]
+        result = (e.get("Job Result") or {}).get("Result")
+        for ex in list(self._live.values()):
+            if job_id in ex.jobs:
+                ex.jobs[job_id] = "SUCCEEDED" if result == "JobSucceeded" else "FAILED"
+                ex.end_events += 1
+                self._maybe_retire(ex)
+
+    def on_stage_submitted(self, e: Json) -> None:
+        info = e["Stage Info"]
+        current = self._stage_metrics.get(info["Stage ID"])
+        attempt = info.get("Stage Attempt ID", 0)
+        if current is not None and current.attempt_id != attempt:
+            self._stage_metrics[info["Stage ID"]] = _StageMetrics(
+                attempt, current.num_tasks, current.metric_types)
+
+    def on_task_end(self, e: Json) -> None:
+        metrics = self._stage_metrics.get(e["Stage ID"])
+        if metrics is None or metrics.attempt_id != e.get("Stage Attempt ID", 0):
+            return
+        info = e["Task Info"]
+        reason = (e.get("Task End Reason") or {}).get("Reason", "Success")
+        metrics.update(info.get("Index", -1), reason == "Success" and not info.get("Failed"),
+                       info.get("Accumulables") or [])
+
+    def _aggregate(self, ex: Execution) -> dict[int, float]:
+        """Metric totals; an ``average`` metric (stored x10 by Spark) gets its mean."""
+        types = ex.metric_types
+        totals: dict[int, int] = {}
+        positives: dict[int, int] = {}
+        for stage_id in ex.stages:
+            stage = self._stage_metrics.get(stage_id)
+            if stage is None:
+                continue
+            for acc_id, values in stage.totals.items():
+                if acc_id in types:
+                    totals[acc_id] = totals.get(acc_id, 0) + values.total()
+                    positives[acc_id] = positives.get(acc_id, 0) + values.positive()
+        for acc_id, updates in ex.driver_updates.items():
+            if acc_id in types:
+                counted = updates if types[acc_id] == SUM else [v for v in updates if v >= 0]
+                totals[acc_id] = totals.get(acc_id, 0) + sum(counted)
+                positives[acc_id] = positives.get(acc_id, 0) + sum(1 for v in counted if v > 0)
+        out: dict[int, float] = {}
+        for acc_id, total in totals.items():
+            if types[acc_id] == AVERAGE:
+                count = positives.get(acc_id, 0)
+                out[acc_id] = round(total / count / 10, 1) if count else 0.0
+            else:
+                out[acc_id] = total
+        return out
+
+    def _drop_stale_stages(self, ex: Execution) -> None:
+        still_used: set[int] = set()
+        for other in self._live.values():
+            if other is not ex:
+                still_used |= other.stages
+        for stage_id in [s for s in self._stage_metrics if s not in still_used]:
+            del self._stage_metrics[stage_id]
+
+    def _maybe_retire(self, ex: Execution) -> None:
+        if ex.end_events >= len(ex.jobs) + 1:
+            self._drop_stale_stages(ex)
+            self._live.pop(ex.execution_id, None)
+            ex.live = False
+
+    def finish(self) -> None:
+        """End of the log: executions still running get their metrics so far."""
+        for ex in self._live.values():
+            if ex.metric_values is None:
+                ex.metric_values = self._aggregate(ex)
+
+    def execution_list(self) -> list[Execution]:
+        return [self.executions[k] for k in sorted(self.executions)]
