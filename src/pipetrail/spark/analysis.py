@@ -90,7 +90,8 @@ def analyze(path: str | Path, registry: Registry | None = None) -> SparkReport:
             continue
         try:
             handler(event)
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError,
+                RecursionError) as exc:
             reader.reject_current(f"a {event['Event']} event with a missing or mistyped "
                                   f"field ({type(exc).__name__}: {exc})")
     status.finish()

@@ -60,9 +60,12 @@ class PlanGraph:
 
 
 def plan_metrics(info: Json) -> list[PlanMetric]:
-    return [PlanMetric(str(m.get("name", "")), int(m["accumulatorId"]),
-                       str(m.get("metricType", "sum")))
-            for m in info.get("metrics") or () if "accumulatorId" in m]
+    """The metrics of a plan node; an entry without an integer accumulator id is ignored."""
+    metrics = info.get("metrics") or []
+    if not isinstance(metrics, list):
+        raise TypeError("plan node 'metrics' must be an array")
+    return [PlanMetric(str(m.get("name", "")), m["accumulatorId"], str(m.get("metricType", "sum")))
+            for m in metrics if isinstance(m, dict) and type(m.get("accumulatorId")) is int]
 
 
 def build_graph(plan_info: Json) -> PlanGraph:
@@ -83,8 +86,12 @@ def build_graph(plan_info: Json) -> PlanGraph:
 
     def visit(info: Json, parent: PlanNode | None, cluster: PlanNode | None) -> None:
         while True:
+            if not isinstance(info, dict):
+                raise TypeError("a plan node must be an object")
             name = str(info.get("nodeName", ""))
             children = info.get("children") or []
+            if not isinstance(children, list):
+                raise TypeError("plan node 'children' must be an array")
             if name.startswith(_WSCG) and children:
                 node = PlanNode(next(counter), name, str(info.get("simpleString", "")),
                                 plan_metrics(info), {}, cluster_nodes=[])
@@ -369,9 +376,10 @@ def writes_of(graph: PlanGraph, totals: dict[int, float]) -> list[DatasetWrite]:
         for i, arg in enumerate(args):
             if arg in _MODES:
                 write.mode = arg
-            elif arg.startswith("`") or (re.fullmatch(r"[\w]+\.[\w.]+", arg) and i == 0 and (
-                    command != "InsertIntoHadoopFsRelationCommand")):
-                write.table = write.table or arg.replace("`", "")
+            elif arg.lower() in _KNOWN_FORMATS:
+                write.format = _KNOWN_FORMATS[arg.lower()]
+            elif arg.endswith(("FileFormat", "Provider", "Serde")):
+                write.format = arg.rsplit(".", 1)[-1]
             elif arg.startswith("[") and arg.endswith("]"):
                 items = bracket_list(arg)
                 if items and all("=" in x for x in items):
@@ -382,12 +390,12 @@ def writes_of(graph: PlanGraph, totals: dict[int, float]) -> list[DatasetWrite]:
                     write.partition_columns = [x.split("#", 1)[0] for x in items]
                 elif items:
                     write.columns = items
+            elif arg.startswith("`"):
+                write.table = write.table or arg.replace("`", "")
             elif i == 0 and command == "InsertIntoHadoopFsRelationCommand":
                 write.path = arg
-            elif arg.lower() in _KNOWN_FORMATS:
-                write.format = _KNOWN_FORMATS[arg.lower()]
-            elif arg.endswith("FileFormat") or arg.endswith("Provider") or arg.endswith("Serde"):
-                write.format = arg.rsplit(".", 1)[-1]
+            elif i == 0 and re.fullmatch(r"\w+(\.\w+)+", arg):
+                write.table = write.table or arg
         write.rows = _metric(node, totals, "number of output rows")
         write.files = _metric(node, totals, "number of written files")
         write.bytes = _metric(node, totals, "written output")

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pipetrail.spark.dates import rest_date
+from pipetrail.spark.fields import arr, int_list, int_or, obj, opt_int, opt_str, req_int
 from pipetrail.spark.indexset import IndexSet
 from pipetrail.spark.plan import (
     DatasetRead,
@@ -61,14 +62,16 @@ class _StageMetrics:
         self.completed = IndexSet(num_tasks)
         self.totals: dict[int, _MetricTotals] = {}
 
-    def update(self, index: int, finished: bool, accumulables: list[Json]) -> None:
+    def update(self, index: int, finished: bool, accumulables: list[Any]) -> None:
         if index in self.completed:
             return
         types = self.metric_types
         touched = []
         for acc in accumulables:
+            if not isinstance(acc, dict):
+                continue
             acc_id = acc.get("ID")
-            if acc_id not in types or "Update" not in acc:
+            if type(acc_id) is not int or acc_id not in types or "Update" not in acc:
                 continue
             try:
                 value = int(acc["Update"])
@@ -223,36 +226,40 @@ class SqlTracker:
         return ex
 
     def on_execution_start(self, e: Json) -> None:
-        ex = self._execution(int(e["executionId"]))
-        root = e.get("rootExecutionId")
-        ex.root_execution_id = int(root) if root is not None else ex.execution_id
-        ex.query_id = e.get("queryId")
-        ex.description = e.get("description")
-        ex.submission_time = e.get("time", -1)
-        self._set_plan(ex, e.get("sparkPlanInfo") or {})
+        execution_id, time = req_int(e, "executionId"), int_or(e, "time", -1)
+        root = opt_int(e, "rootExecutionId", execution_id)
+        query_id, description = opt_str(e, "queryId"), opt_str(e, "description")
+        graph = build_graph(obj(e, "sparkPlanInfo"))
+        ex = self._execution(execution_id)
+        ex.root_execution_id = root if root is not None else execution_id
+        ex.query_id, ex.description, ex.submission_time = query_id, description, time
+        self._set_plan(ex, graph)
 
     def on_adaptive_update(self, e: Json) -> None:
-        ex = self._execution(int(e["executionId"]))
-        self._set_plan(ex, e.get("sparkPlanInfo") or {})
+        execution_id = req_int(e, "executionId")
+        graph = build_graph(obj(e, "sparkPlanInfo"))
+        self._set_plan(self._execution(execution_id), graph)
 
     @staticmethod
-    def _set_plan(ex: Execution, plan_info: Json) -> None:
-        ex.graph = build_graph(plan_info)
+    def _set_plan(ex: Execution, graph: PlanGraph) -> None:
+        ex.graph = graph
         ex.plan_versions += 1
-        for node in ex.graph.all_nodes():
+        for node in graph.all_nodes():
             ex.add_metrics(node.metrics)
 
     def on_adaptive_metrics(self, e: Json) -> None:
-        ex = self._execution(int(e["executionId"]))
-        ex.add_metrics(plan_metrics({"metrics": e.get("sqlPlanMetrics") or []}))
+        execution_id = req_int(e, "executionId")
+        metrics = plan_metrics({"metrics": arr(e, "sqlPlanMetrics")})
+        self._execution(execution_id).add_metrics(metrics)
 
     def on_execution_end(self, e: Json) -> None:
-        ex = self._live.get(int(e["executionId"]))
+        execution_id, time = req_int(e, "executionId"), opt_int(e, "time")
+        message = opt_str(e, "errorMessage")
+        ex = self._live.get(execution_id)
         if ex is None:
             return
-        ex.completion_time = e.get("time")
-        message = e.get("errorMessage")
-        ex.error_message = message if isinstance(message, str) else None
+        ex.completion_time = time
+        ex.error_message = message
         if ex.metric_values is None:
             ex.metric_values = self._aggregate(ex)
         self._drop_stale_stages(ex)
@@ -260,19 +267,26 @@ class SqlTracker:
         self._maybe_retire(ex)
 
     def on_driver_accum_updates(self, e: Json) -> None:
-        ex = self._live.get(int(e["executionId"]))
+        execution_id = req_int(e, "executionId")
+        pairs = arr(e, "accumUpdates")
+        if any(not isinstance(p, list) or len(p) != 2 or any(type(v) is not int for v in p)
+               for p in pairs):
+            raise TypeError("'accumUpdates' must hold [id, value] integer pairs")
+        ex = self._live.get(execution_id)
         if ex is None:
             return
-        for pair in e.get("accumUpdates") or ():
-            acc_id, value = int(pair[0]), int(pair[1])
+        for acc_id, value in pairs:
             ex.driver_updates.setdefault(acc_id, []).append(value)
 
     def on_job_start(self, e: Json) -> None:
-        props = e.get("Properties") or {}
-        raw_id = props.get("spark.sql.execution.id")
+        raw_id = opt_str(obj(e, "Properties"), "spark.sql.execution.id")
         if raw_id is None:
             return
         execution_id = int(raw_id)
+        job_id = req_int(e, "Job ID")
+        stage_ids = int_list(e, "Stage IDs")
+        infos = [(req_int(i, "Stage ID"), int_or(i, "Number of Tasks", 0))
+                 for i in arr(e, "Stage Infos")]
         ex = self._live.get(execution_id)
         if ex is None:
             ex = self.executions.get(execution_id)
@@ -283,16 +297,15 @@ class SqlTracker:
             else:
                 ex = self._execution(execution_id)
         if ex.metric_types:
-            for info in e.get("Stage Infos") or ():
-                self._stage_metrics[info["Stage ID"]] = _StageMetrics(
-                    0, info.get("Number of Tasks", 0), ex.metric_types)
-        ex.jobs[e["Job ID"]] = "RUNNING"
-        ex.stages.update(e.get("Stage IDs") or ())
+            for stage_id, num_tasks in infos:
+                self._stage_metrics[stage_id] = _StageMetrics(0, num_tasks, ex.metric_types)
+        ex.jobs[job_id] = "RUNNING"
+        ex.stages.update(stage_ids)
         self._maybe_retire(ex)
 
     def on_job_end(self, e: Json) -> None:
-        job_id = e["Job ID"]
-        result = (e.get("Job Result") or {}).get("Result")
+        job_id = req_int(e, "Job ID")
+        result = obj(e, "Job Result").get("Result")
         for ex in list(self._live.values()):
             if job_id in ex.jobs:
                 ex.jobs[job_id] = "SUCCEEDED" if result == "JobSucceeded" else "FAILED"
@@ -300,21 +313,22 @@ class SqlTracker:
                 self._maybe_retire(ex)
 
     def on_stage_submitted(self, e: Json) -> None:
-        info = e["Stage Info"]
-        current = self._stage_metrics.get(info["Stage ID"])
-        attempt = info.get("Stage Attempt ID", 0)
+        info = obj(e, "Stage Info")
+        stage_id, attempt = req_int(info, "Stage ID"), int_or(info, "Stage Attempt ID", 0)
+        current = self._stage_metrics.get(stage_id)
         if current is not None and current.attempt_id != attempt:
-            self._stage_metrics[info["Stage ID"]] = _StageMetrics(
+            self._stage_metrics[stage_id] = _StageMetrics(
                 attempt, current.num_tasks, current.metric_types)
 
     def on_task_end(self, e: Json) -> None:
-        metrics = self._stage_metrics.get(e["Stage ID"])
-        if metrics is None or metrics.attempt_id != e.get("Stage Attempt ID", 0):
+        stage_id, attempt = req_int(e, "Stage ID"), int_or(e, "Stage Attempt ID", 0)
+        metrics = self._stage_metrics.get(stage_id)
+        if metrics is None or metrics.attempt_id != attempt:
             return
-        info = e["Task Info"]
-        reason = (e.get("Task End Reason") or {}).get("Reason", "Success")
-        metrics.update(info.get("Index", -1), reason == "Success" and not info.get("Failed"),
-                       info.get("Accumulables") or [])
+        info = obj(e, "Task Info")
+        index = int_or(info, "Index", -1)
+        reason = obj(e, "Task End Reason").get("Reason", "Success")
+        metrics.update(index, reason == "Success", arr(info, "Accumulables"))
 
     def _aggregate(self, ex: Execution) -> dict[int, float]:
         """Metric totals; an ``average`` metric (stored x10 by Spark) gets its mean."""

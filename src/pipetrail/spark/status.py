@@ -20,6 +20,18 @@ from collections.abc import Callable
 from typing import Any
 
 from pipetrail.spark.dates import rest_date
+from pipetrail.spark.fields import (
+    arr,
+    int_list,
+    int_map,
+    int_or,
+    obj,
+    opt_int,
+    opt_str,
+    req_int,
+    req_str,
+    str_map,
+)
 from pipetrail.spark.indexset import IndexSet
 from pipetrail.spark.taskstats import TaskStats
 
@@ -178,6 +190,41 @@ class Job:
         return data
 
 
+class StageInfo:
+    """The ``Stage Info`` object of an event, checked field by field."""
+
+    __slots__ = (
+        "accumulables", "attempt_id", "completion_time", "details", "failure_reason", "name",
+        "num_tasks", "push_enabled", "push_mergers", "rdd_ids", "resource_profile_id",
+        "stage_id", "submission_time",
+    )
+
+    def __init__(self, info: Any) -> None:
+        if not isinstance(info, dict):
+            raise TypeError("'Stage Info' must be an object")
+        self.stage_id = req_int(info, "Stage ID")
+        self.attempt_id = int_or(info, "Stage Attempt ID", 0)
+        self.name = opt_str(info, "Stage Name") or ""
+        self.num_tasks = int_or(info, "Number of Tasks", 0)
+        self.details = opt_str(info, "Details") or ""
+        self.rdd_ids = [req_int(rdd, "RDD ID") for rdd in arr(info, "RDD Info")]
+        self.submission_time = opt_int(info, "Submission Time")
+        self.completion_time = opt_int(info, "Completion Time")
+        self.failure_reason = opt_str(info, "Failure Reason")
+        self.accumulables = [
+            {"id": a.get("ID"), "name": a.get("Name"), "value": str(a.get("Value"))}
+            for a in arr(info, "Accumulables")
+            if not a.get("Internal") and a.get("Metadata") != "sql"
+        ]
+        self.resource_profile_id = int_or(info, "Resource Profile Id", 0)
+        self.push_enabled = bool(info.get("Shuffle Push Enabled", False))
+        self.push_mergers = int_or(info, "Shuffle Push Mergers Count", 0)
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return self.stage_id, self.attempt_id
+
+
 class Stage:
     __slots__ = (
         "accumulables",
@@ -213,9 +260,9 @@ class Stage:
         "summary",
     )
 
-    def __init__(self, info: Json) -> None:
-        self.stage_id: int = info["Stage ID"]
-        self.attempt_id: int = info.get("Stage Attempt ID", 0)
+    def __init__(self, info: StageInfo) -> None:
+        self.stage_id = info.stage_id
+        self.attempt_id = info.attempt_id
         self.set_info(info)
         self.status = "PENDING"
         self.description: str | None = None
@@ -233,22 +280,18 @@ class Stage:
         self.error_kinds: dict[str, int] = {}
         self.first_error: str | None = None
 
-    def set_info(self, info: Json) -> None:
-        self.name: str = info.get("Stage Name", "")
-        self.num_tasks: int = info.get("Number of Tasks", 0)
-        self.details: str = info.get("Details", "")
-        self.rdd_ids = [rdd.get("RDD ID") for rdd in info.get("RDD Info") or ()]
-        self.submission_time: int | None = info.get("Submission Time")
-        self.completion_time: int | None = info.get("Completion Time")
-        self.failure_reason: str | None = info.get("Failure Reason")
-        self.accumulables = [
-            {"id": a.get("ID"), "name": a.get("Name"), "value": str(a.get("Value"))}
-            for a in info.get("Accumulables") or ()
-            if not a.get("Internal") and a.get("Metadata") != "sql"
-        ]
-        self.resource_profile_id: int = info.get("Resource Profile Id", 0)
-        self.push_enabled: bool = info.get("Shuffle Push Enabled", False)
-        self.push_mergers: int = info.get("Shuffle Push Mergers Count", 0)
+    def set_info(self, info: StageInfo) -> None:
+        self.name = info.name
+        self.num_tasks = info.num_tasks
+        self.details = info.details
+        self.rdd_ids = info.rdd_ids
+        self.submission_time = info.submission_time
+        self.completion_time = info.completion_time
+        self.failure_reason = info.failure_reason
+        self.accumulables = info.accumulables
+        self.resource_profile_id = info.resource_profile_id
+        self.push_enabled = info.push_enabled
+        self.push_mergers = info.push_mergers
 
     def finish(self) -> None:
         """Freeze the task statistics into fixed-size figures and drop the per-task arrays."""
@@ -327,7 +370,6 @@ class Executor:
         "remove_time",
         "resource_profile_id",
         "resources",
-        "task_time",
         "total_cores",
         "total_duration",
         "total_gc_time",
@@ -353,7 +395,6 @@ class Executor:
         self.total_tasks = self.active_tasks = self.completed_tasks = self.failed_tasks = 0
         self.total_duration = self.total_gc_time = self.total_input_bytes = 0
         self.total_shuffle_read = self.total_shuffle_write = 0
-        self.task_time = 0
         self.is_excluded = False
         self.excluded_in_stages: set[int] = set()
         self.executor_logs: Json = {}
@@ -415,7 +456,7 @@ class Executor:
             "resourceProfileId": self.resource_profile_id,
             "isExcluded": self.is_excluded,
             "excludedInStages": sorted(self.excluded_in_stages),
-            "taskTime": self.task_time,
+            "taskTime": self.total_duration,
         })
         return data
 
@@ -469,43 +510,47 @@ class StatusTracker:
 
     # -- application -------------------------------------------------------------------
 
-    def _seen(self, time: Any) -> None:
-        if isinstance(time, int) and time > 0 and (self.last_time is None or time > self.last_time):
+    def _seen(self, time: int | None) -> None:
+        if time is not None and time > 0 and (self.last_time is None or time > self.last_time):
             self.last_time = time
 
     def on_log_start(self, e: Json) -> None:
-        self.spark_version = e.get("Spark Version")
+        self.spark_version = opt_str(e, "Spark Version")
 
     def on_application_start(self, e: Json) -> None:
-        self.app_id = e.get("App ID")
-        self.app_name = e.get("App Name")
-        self.attempt_id = e.get("App Attempt ID")
-        self.start_time = e["Timestamp"]
-        self.spark_user = e.get("User")
-        self._seen(self.start_time)
+        app_id, name = opt_str(e, "App ID"), opt_str(e, "App Name")
+        attempt, user = opt_str(e, "App Attempt ID"), opt_str(e, "User")
+        start = req_int(e, "Timestamp")
+        logs, attributes = str_map(e, "Driver Logs"), str_map(e, "Driver Attributes")
+        self.app_id, self.app_name, self.attempt_id, self.spark_user = app_id, name, attempt, user
+        self.start_time = start
+        self._seen(start)
         driver = self.live_executors.get("driver")
-        if driver is not None and e.get("Driver Logs"):
-            driver.executor_logs = dict(e["Driver Logs"])
-            driver.attributes = dict(e.get("Driver Attributes") or {})
+        if driver is not None and logs:
+            driver.executor_logs = logs
+            driver.attributes = attributes
 
     def on_application_end(self, e: Json) -> None:
-        self.end_time = e["Timestamp"]
-        self.exit_code = e.get("ExitCode")
-        self._seen(self.end_time)
+        end, code = req_int(e, "Timestamp"), opt_int(e, "ExitCode")
+        self.end_time, self.exit_code = end, code
+        self._seen(end)
 
     def on_environment_update(self, e: Json) -> None:
-        props = e.get("Spark Properties") or {}
-        if isinstance(props, list):  # logs before Spark 3.? stored [key, value] pairs
-            props = {k: v for k, v in props}
-        self.spark_properties = {str(k): str(v) for k, v in props.items()}
-        cpus = self.spark_properties.get("spark.task.cpus")
-        if cpus is not None and cpus.strip().isdigit():
+        raw = e.get("Spark Properties")
+        if isinstance(raw, list):  # old logs wrote [key, value] pairs
+            props = {str(pair[0]): str(pair[1]) for pair in raw}
+        else:
+            props = str_map(e, "Spark Properties")
+        self.spark_properties = props
+        cpus = props.get("spark.task.cpus", "").strip()
+        if cpus.isascii() and cpus.isdigit() and int(cpus) > 0:
             self._default_cpus_per_task = int(cpus)
 
     def on_resource_profile_added(self, e: Json) -> None:
-        cpus = ((e.get("Task Resource Requests") or {}).get("cpus") or {}).get("Amount")
+        profile = int_or(e, "Resource Profile Id", 0)
+        cpus = obj(obj(e, "Task Resource Requests"), "cpus").get("Amount")
         if isinstance(cpus, (int, float)) and int(cpus) > 0:
-            self._profile_task_cpus[e.get("Resource Profile Id", 0)] = int(cpus)
+            self._profile_task_cpus[profile] = int(cpus)
 
     # -- executors ---------------------------------------------------------------------
 
@@ -518,37 +563,46 @@ class StatusTracker:
         return ex
 
     def on_executor_added(self, e: Json) -> None:
-        info = e.get("Executor Info") or {}
-        ex = self._executor(e["Executor ID"], e.get("Timestamp", 0))
-        self._seen(e.get("Timestamp"))
-        ex.host = info.get("Host")
+        executor_id, time = req_str(e, "Executor ID"), int_or(e, "Timestamp", 0)
+        info = obj(e, "Executor Info")
+        host, cores = opt_str(info, "Host"), int_or(info, "Total Cores", 0)
+        profile = int_or(info, "Resource Profile Id", 0)
+        logs, attributes = str_map(info, "Log Urls"), str_map(info, "Attributes")
+        resources = obj(info, "Resources")
+        ex = self._executor(executor_id, time)
+        self._seen(time)
+        ex.host = host
         ex.is_active = True
-        ex.total_cores = info.get("Total Cores", 0)
-        rp_id = info.get("Resource Profile Id", 0)
-        cpus = self._profile_task_cpus.get(rp_id, self._default_cpus_per_task)
-        ex.max_tasks = ex.total_cores // cpus if cpus > 0 else ex.total_cores
-        ex.executor_logs = dict(info.get("Log Urls") or {})
-        ex.resources = dict(info.get("Resources") or {})
-        ex.attributes = dict(info.get("Attributes") or {})
-        ex.resource_profile_id = rp_id
+        ex.total_cores = cores
+        cpus = self._profile_task_cpus.get(profile, self._default_cpus_per_task)
+        ex.max_tasks = cores // cpus
+        ex.executor_logs, ex.attributes, ex.resources = logs, attributes, resources
+        ex.resource_profile_id = profile
 
     def on_executor_removed(self, e: Json) -> None:
-        ex = self.live_executors.pop(e["Executor ID"], None)
-        self._seen(e.get("Timestamp"))
+        executor_id, time = req_str(e, "Executor ID"), opt_int(e, "Timestamp")
+        reason = opt_str(e, "Removed Reason")
+        ex = self.live_executors.pop(executor_id, None)
+        self._seen(time)
         if ex is not None:
             ex.is_active = False
-            ex.remove_time = e.get("Timestamp")
-            ex.remove_reason = e.get("Removed Reason")
+            ex.remove_time = time
+            ex.remove_reason = reason
 
     def on_block_manager_added(self, e: Json) -> None:
-        bm = e["Block Manager ID"]
-        ex = self._executor(bm["Executor ID"], e.get("Timestamp", 0))
-        ex.host_port = f"{bm.get('Host')}:{bm.get('Port')}"
-        if e.get("Maximum Onheap Memory") is not None:
-            ex.total_on_heap = e["Maximum Onheap Memory"]
-            ex.total_off_heap = e.get("Maximum Offheap Memory") or 0
+        bm = obj(e, "Block Manager ID")
+        executor_id, time = req_str(bm, "Executor ID"), int_or(e, "Timestamp", 0)
+        host_port = f"{bm.get('Host')}:{bm.get('Port')}"
+        on_heap = opt_int(e, "Maximum Onheap Memory")
+        off_heap = opt_int(e, "Maximum Offheap Memory")
+        max_memory = int_or(e, "Maximum Memory", 0)
+        ex = self._executor(executor_id, time)
+        ex.host_port = host_port
+        if on_heap is not None:
+            ex.total_on_heap = on_heap
+            ex.total_off_heap = off_heap or 0
         ex.is_active = True
-        ex.max_memory = e.get("Maximum Memory", 0)
+        ex.max_memory = max_memory
 
     def _excluded(self, excluded: bool) -> Callable[[Json], None]:
         def handle(e: Json) -> None:
@@ -558,48 +612,56 @@ class StatusTracker:
         return handle
 
     def on_excluded_for_stage(self, e: Json) -> None:
+        stage_id = e.get("stageId", e.get("Stage ID"))
+        if type(stage_id) is not int:
+            raise TypeError("the stage id must be an integer")
         ex = self.live_executors.get(str(e.get("executorId", e.get("Executor ID", ""))))
         if ex is not None:
-            ex.excluded_in_stages.add(int(e.get("stageId", e.get("Stage ID")) or 0))
+            ex.excluded_in_stages.add(stage_id)
 
     # -- jobs and stages ---------------------------------------------------------------
 
-    def _stage(self, info: Json) -> Stage:
-        key = (info["Stage ID"], info.get("Stage Attempt ID", 0))
-        stage = self.live_stages.get(key)
+    def _stage(self, info: StageInfo) -> Stage:
+        stage = self.live_stages.get(info.key)
         if stage is None:
             stage = Stage(info)
-            self.live_stages[key] = stage
-            self.stages[key] = stage  # a later job listing the stage again replaces it
+            self.live_stages[info.key] = stage
+            self.stages[info.key] = stage  # a later job listing the stage again replaces it
         else:
             stage.set_info(info)
         return stage
 
     def on_job_start(self, e: Json) -> None:
-        infos = e.get("Stage Infos") or []
-        props = e.get("Properties") or {}
-        num_tasks = sum(i.get("Number of Tasks", 0) for i in infos if "Completion Time" not in i)
-        last = max(infos, key=lambda i: i["Stage ID"], default=None)
-        job = Job(e["Job ID"], last.get("Stage Name", "") if last else "",
-                  list(e.get("Stage IDs") or [i["Stage ID"] for i in infos]), num_tasks)
-        time = e.get("Submission Time")
-        job.submission_time = time if isinstance(time, int) and time > 0 else None
-        self._seen(time)
-        job.description = props.get("spark.job.description")
-        job.job_group = props.get("spark.jobGroup.id")
-        tags = props.get("spark.job.tags")
+        job_id = req_int(e, "Job ID")
+        infos = [StageInfo(i) for i in arr(e, "Stage Infos")]
+        stage_ids = int_list(e, "Stage IDs") or [i.stage_id for i in infos]
+        props = obj(e, "Properties")
+        time = opt_int(e, "Submission Time")
+        description, group = opt_str(props, "spark.job.description"), opt_str(props,
+                                                                               "spark.jobGroup.id")
+        tags = opt_str(props, "spark.job.tags")
+        raw_sql_id = opt_str(props, "spark.sql.execution.id")
+        sql_id = int(raw_sql_id) if raw_sql_id is not None else None
+        num_tasks = sum(i.num_tasks for i in infos if i.completion_time is None)
+        last = max(infos, key=lambda i: i.stage_id, default=None)
+        job = Job(job_id, last.name if last else "", stage_ids, num_tasks)
+        job.submission_time = time if time is not None and time > 0 else None
+        job.description, job.job_group = description, group
         job.job_tags = sorted({t for t in tags.split(",") if t}) if tags else []
-        sql_id = props.get("spark.sql.execution.id")
-        job.sql_execution_id = int(sql_id) if sql_id is not None else None
-        self.live_jobs[job.job_id] = job
-        self.jobs[job.job_id] = job
+        job.sql_execution_id = sql_id
+        self._seen(time)
+        self.live_jobs[job_id] = job
+        self.jobs[job_id] = job
         for info in infos:
             stage = self._stage(info)
             stage.jobs.append(job)
-            stage.job_ids.add(job.job_id)
+            stage.job_ids.add(job_id)
 
     def on_job_end(self, e: Json) -> None:
-        job = self.live_jobs.pop(e["Job ID"], None)
+        job_id, time = req_int(e, "Job ID"), opt_int(e, "Completion Time")
+        result = obj(e, "Job Result").get("Result")
+        job = self.live_jobs.pop(job_id, None)
+        self._seen(time)
         if job is None:
             return
         stage_ids = set(job.stage_ids)
@@ -610,32 +672,30 @@ class StatusTracker:
                 job.skipped_tasks += stage.num_tasks
                 del self.live_stages[key]
                 stage.finish()
-        result = (e.get("Job Result") or {}).get("Result")
         job.status = "SUCCEEDED" if result == "JobSucceeded" else "FAILED"
-        time = e.get("Completion Time")
-        job.completion_time = time if isinstance(time, int) and time > 0 else None
-        self._seen(time)
+        job.completion_time = time if time is not None and time > 0 else None
 
     def on_stage_submitted(self, e: Json) -> None:
-        info = e["Stage Info"]
-        props = e.get("Properties") or {}
+        info = StageInfo(e.get("Stage Info"))
+        props = obj(e, "Properties")
+        pool, description = opt_str(props, "spark.scheduler.pool"), opt_str(
+            props, "spark.job.description")
         stage = self._stage(info)
         stage.status = "ACTIVE"
-        stage.scheduling_pool = props.get("spark.scheduler.pool") or "default"
+        stage.scheduling_pool = pool or "default"
         sid = stage.stage_id
         stage.jobs = [j for j in self.live_jobs.values() if sid in j.stage_ids]
         stage.job_ids = {j.job_id for j in stage.jobs}
-        stage.description = props.get("spark.job.description")
+        stage.description = description
         for job in stage.jobs:
             job.completed_stages.discard(sid)
             job.active_stages += 1
-        self._seen(info.get("Submission Time"))
+        self._seen(info.submission_time)
 
     def on_stage_completed(self, e: Json) -> None:
-        info = e["Stage Info"]
-        key = (info["Stage ID"], info.get("Stage Attempt ID", 0))
-        stage = self.live_stages.get(key)
-        self._seen(info.get("Completion Time"))
+        info = StageInfo(e.get("Stage Info"))
+        stage = self.live_stages.get(info.key)
+        self._seen(info.completion_time)
         if stage is None:
             return
         stage.set_info(info)
@@ -655,73 +715,81 @@ class StatusTracker:
                 job.failed_stages += 1
             job.active_stages -= 1
         if stage.active_tasks == 0:
-            del self.live_stages[key]
+            del self.live_stages[info.key]
             stage.finish()
 
     def on_stage_executor_metrics(self, e: Json) -> None:
-        metrics = e.get("Executor Metrics") or {}
-        ex = self.executors.get(e.get("Executor ID", ""))
+        metrics = int_map(e.get("Executor Metrics"), "'Executor Metrics'")
+        key = (req_int(e, "Stage ID"), int_or(e, "Stage Attempt ID", 0))
+        ex = self.executors.get(opt_str(e, "Executor ID") or "")
         if ex is not None:
             ex.peaks.update(metrics)
-        stage = self.live_stages.get((e.get("Stage ID", -1), e.get("Stage Attempt ID", 0)))
+        stage = self.live_stages.get(key)
         if stage is not None:
             stage.peaks.update(metrics)
 
     # -- tasks -------------------------------------------------------------------------
 
     def on_task_start(self, e: Json) -> None:
-        info = e["Task Info"]
-        self._live_tasks[info["Task ID"]] = True
-        stage = self.live_stages.get((e["Stage ID"], e.get("Stage Attempt ID", 0)))
+        key = (req_int(e, "Stage ID"), int_or(e, "Stage Attempt ID", 0))
+        info = obj(e, "Task Info")
+        task_id, launch = req_int(info, "Task ID"), int_or(info, "Launch Time", 0)
+        executor_id = opt_str(info, "Executor ID") or ""
+        self._live_tasks[task_id] = True
+        stage = self.live_stages.get(key)
         if stage is not None:
             stage.active_tasks += 1
-            launch = info.get("Launch Time", 0)
             if stage.first_launch_time is None or launch < stage.first_launch_time:
                 stage.first_launch_time = launch
             for job in stage.jobs:
                 job.active_tasks += 1
-        ex = self.live_executors.get(info.get("Executor ID", ""))
+        ex = self.live_executors.get(executor_id)
         if ex is not None:
             ex.active_tasks += 1
             ex.total_tasks += 1
 
     def on_task_end(self, e: Json) -> None:
-        info = e["Task Info"]
-        task_id = info["Task ID"]
-        reason = (e.get("Task End Reason") or {}).get("Reason", "Success")
-        tm = e.get("Task Metrics")
-        started = self._live_tasks.pop(task_id, None) is not None
+        # Read and check everything first: a bad field must not leave half an update.
+        key = (req_int(e, "Stage ID"), int_or(e, "Stage Attempt ID", 0))
+        info = obj(e, "Task Info")
+        task_id, index = req_int(info, "Task ID"), int_or(info, "Index", -1)
+        finish, launch = int_or(info, "Finish Time", 0), int_or(info, "Launch Time", 0)
+        executor_id = opt_str(info, "Executor ID") or ""
+        end = obj(e, "Task End Reason")
+        reason = opt_str(end, "Reason") or "Success"
+        tm = obj(e, "Task Metrics")
         vec = task_metrics(tm) if tm else None
-        finish = info.get("Finish Time", 0)
-        duration = finish - info.get("Launch Time", 0) if finish else 0
-        self._seen(finish)
+        if vec is not None:
+            sum(vec)  # every figure must be a number
+        task_em = e.get("Task Executor Metrics")
+        if task_em is not None:
+            int_map(task_em, "'Task Executor Metrics'")
+        duration = finish - launch if finish else 0
         if reason == "Success":
             done, failed = 1, 0
         elif reason in ("TaskKilled", "TaskCommitDenied"):
             done, failed = 0, 0
         else:
             done, failed = 0, 1
-        executor_id = info.get("Executor ID", "")
-        task_em = e.get("Task Executor Metrics")
 
-        stage = self.live_stages.get((e["Stage ID"], e.get("Stage Attempt ID", 0)))
+        started = self._live_tasks.pop(task_id, None) is not None
+        self._seen(finish)
+        stage = self.live_stages.get(key)
         if stage is not None:
             if started and vec is not None:
                 stage.metrics = [a + b for a, b in zip(stage.metrics, vec, strict=True)]
             stage.active_tasks -= 1
-            index = info.get("Index", -1)
             if done:
                 stage.completed_tasks += 1
                 stage.completed_indices.add(index)
             elif failed:
                 stage.failed_tasks += 1
-                self._task_error(stage, reason, e.get("Task End Reason") or {})
+                self._task_error(stage, reason, end)
             else:
                 stage.killed_tasks += 1
-                _count_killed(stage.killed_summary, reason, e.get("Task End Reason") or {})
+                _count_killed(stage.killed_summary, reason, end)
             if task_em:
                 stage.peaks.update(task_em)
-            task_index = (stage.stage_id << 32) | index if index >= 0 else -1
             for job in stage.jobs:
                 job.active_tasks -= 1
                 if done:
@@ -729,19 +797,18 @@ class StatusTracker:
                     bits = job.completed_indices.get(stage.stage_id)
                     if bits is None:
                         bits = job.completed_indices[stage.stage_id] = IndexSet(stage.num_tasks)
-                    if task_index >= 0:
-                        bits.add(index)
+                    bits.add(index)
                 elif failed:
                     job.failed_tasks += 1
                 else:
                     job.killed_tasks += 1
-                    _count_killed(job.killed_summary, reason, e.get("Task End Reason") or {})
+                    _count_killed(job.killed_summary, reason, end)
             if started and stage.stats is not None:
                 data = vec[_IN_BYTES] + vec[_SR_LOCAL] + vec[_SR_REMOTE] if vec else 0
                 stage.stats.add(duration, bool(done), bool(done) and vec is not None,
                                 task_id, index, executor_id, data)
             if stage.active_tasks == 0 and stage.status in ("COMPLETE", "FAILED"):
-                del self.live_stages[(stage.stage_id, stage.attempt_id)]
+                del self.live_stages[key]
                 stage.finish()
 
         ex = self.live_executors.get(executor_id)
@@ -753,7 +820,6 @@ class StatusTracker:
                 ex.peaks.update(task_em)
             if reason != "Resubmitted":
                 ex.total_duration += duration
-                ex.task_time += duration
                 if vec is not None:
                     ex.total_gc_time += vec[_GC]
                     ex.total_input_bytes += vec[_IN_BYTES]
@@ -803,7 +869,8 @@ class StatusTracker:
 
         def order(ex: Executor) -> tuple[int, int, str]:
             eid = ex.executor_id
-            return (0 if eid == "driver" else 1, int(eid) if eid.isdigit() else 1 << 62, eid)
+            number = int(eid) if eid.isascii() and eid.isdigit() else 1 << 62
+            return (0 if eid == "driver" else 1, number, eid)
 
         return [ex.to_json(app_time) for ex in sorted(self.executors.values(), key=order)]
 
