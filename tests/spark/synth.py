@@ -70,6 +70,11 @@ def end_reason(reason: str) -> dict[str, Any]:
     if reason == "TaskKilled":
         return {"Reason": reason, "Kill Reason": "another attempt succeeded",
                 "Accumulator Updates": []}
+    if reason == "FetchFailed":
+        return {"Reason": reason,
+                "Block Manager Address": {"Executor ID": "2", "Host": "h", "Port": 7337},
+                "Shuffle ID": 0, "Map ID": 0, "Map Index": 0, "Reduce ID": 0,
+                "Message": "Failed to fetch shuffle block"}
     if reason == "ExecutorLostFailure":
         return {"Reason": reason, "Executor ID": "1", "Exit Caused By App": True,
                 "Loss Reason": "Container killed for exceeding memory limits"}

@@ -90,42 +90,50 @@ def task_metrics(tm: Json) -> list[int]:
     ]
 
 
+#: Executor metric names of Spark 4.3 (``ExecutorMetricType``), in the REST API's order.
+EXECUTOR_METRICS = (
+    "JVMHeapMemory", "JVMOffHeapMemory", "OnHeapExecutionMemory", "OffHeapExecutionMemory",
+    "OnHeapStorageMemory", "OffHeapStorageMemory", "OnHeapUnifiedMemory",
+    "OffHeapUnifiedMemory", "DirectPoolMemory", "MappedPoolMemory", "ProcessTreeJVMVMemory",
+    "ProcessTreeJVMRSSMemory", "ProcessTreePythonVMemory", "ProcessTreePythonRSSMemory",
+    "ProcessTreeOtherVMemory", "ProcessTreeOtherRSSMemory", "MinorGCCount", "MinorGCTime",
+    "MajorGCCount", "MajorGCTime", "TotalGCTime", "ConcurrentGCCount", "ConcurrentGCTime",
+)
+_GC_TOTAL = EXECUTOR_METRICS.index("TotalGCTime")
+_UNSET = [-1] * len(EXECUTOR_METRICS)
+
+
+def executor_metrics(metrics: Json | None) -> list[int]:
+    """An executor-metrics object as Spark reads it: every known metric, 0 when absent."""
+    if not metrics:
+        return [0] * len(EXECUTOR_METRICS)
+    if tuple(metrics) == EXECUTOR_METRICS:
+        return list(metrics.values())
+    return [metrics.get(name, 0) for name in EXECUTOR_METRICS]
+
+
 class Peaks:
     """Element-wise maxima of executor metrics (``ExecutorMetrics.compareAndUpdatePeakValues``)."""
 
-    __slots__ = ("names", "values")
+    __slots__ = ("values",)
 
     def __init__(self) -> None:
-        self.names: tuple[str, ...] = ()
-        self.values: list[int] = []
+        self.values = _UNSET
 
-    def update(self, metrics: Json) -> None:
-        names = tuple(metrics)
-        if names == self.names:
-            self.values = list(map(max, self.values, metrics.values()))
-            return
-        merged = dict(zip(self.names, self.values, strict=True))
-        for name, value in metrics.items():
-            if isinstance(value, int) and value > merged.get(name, -1):
-                merged[name] = value
-            else:
-                merged.setdefault(name, -1)
-        self.names = tuple(merged)
-        self.values = list(merged.values())
+    def update(self, metrics: list[int]) -> None:
+        self.values = list(map(max, self.values, metrics))
 
     @property
     def is_set(self) -> bool:
         """Spark's ``isSet``: the first metric (``JVMHeapMemory``) was ever reported."""
-        return bool(self.values) and self.values[0] > -1
+        return self.values[0] > -1
 
-    def get(self, name: str) -> int | None:
-        try:
-            return self.values[self.names.index(name)]
-        except ValueError:
-            return None
+    @property
+    def total_gc_time(self) -> int:
+        return self.values[_GC_TOTAL]
 
     def to_json(self) -> Json:
-        return dict(zip(self.names, self.values, strict=True))
+        return dict(zip(EXECUTOR_METRICS, self.values, strict=True))
 
 
 class Job:
@@ -413,7 +421,7 @@ class Executor:
             if app_time is not None:
                 total_duration = app_time
             if self.peaks.is_set:
-                total_gc = self.peaks.get("TotalGCTime") or 0
+                total_gc = self.peaks.total_gc_time
         data: Json = {
             "id": self.executor_id,
             "hostPort": self.host_port if self.host_port is not None else self.host,
@@ -719,7 +727,8 @@ class StatusTracker:
             stage.finish()
 
     def on_stage_executor_metrics(self, e: Json) -> None:
-        metrics = int_map(e.get("Executor Metrics"), "'Executor Metrics'")
+        raw = e.get("Executor Metrics")
+        metrics = executor_metrics(int_map(raw, "'Executor Metrics'") if raw is not None else None)
         key = (req_int(e, "Stage ID"), int_or(e, "Stage Attempt ID", 0))
         ex = self.executors.get(opt_str(e, "Executor ID") or "")
         if ex is not None:
@@ -761,9 +770,9 @@ class StatusTracker:
         vec = task_metrics(tm) if tm else None
         if vec is not None:
             sum(vec)  # every figure must be a number
-        task_em = e.get("Task Executor Metrics")
-        if task_em is not None:
-            int_map(task_em, "'Task Executor Metrics'")
+        raw_em = e.get("Task Executor Metrics")
+        task_em = executor_metrics(
+            int_map(raw_em, "'Task Executor Metrics'") if raw_em is not None else None)
         duration = finish - launch if finish else 0
         if reason == "Success":
             done, failed = 1, 0
@@ -788,8 +797,7 @@ class StatusTracker:
             else:
                 stage.killed_tasks += 1
                 _count_killed(stage.killed_summary, reason, end)
-            if task_em:
-                stage.peaks.update(task_em)
+            stage.peaks.update(task_em)
             for job in stage.jobs:
                 job.active_tasks -= 1
                 if done:
@@ -816,8 +824,7 @@ class StatusTracker:
             ex.active_tasks -= 1
             ex.completed_tasks += done
             ex.failed_tasks += failed
-            if task_em:
-                ex.peaks.update(task_em)
+            ex.peaks.update(task_em)
             if reason != "Resubmitted":
                 ex.total_duration += duration
                 if vec is not None:
