@@ -117,11 +117,13 @@ class EventLogReader:
         self.stats = ReadStats()
         self.codecs: list[str] = []
         self._validated = False
-        self._position: tuple[LogPart, int] | None = None
+        self._part: LogPart | None = None
+        self._number = 0
 
     def events(self, wanted: Collection[str] | None = None) -> Iterator[dict[str, Any]]:
         """Yield each event as a dict; lines of events not in ``wanted`` are not parsed."""
         wanted_bytes = None if wanted is None else frozenset(w.encode() for w in wanted)
+        skip = wanted_bytes if self._validated else None  # parse everything until validated
         stats = self.stats
         for part in self.layout.parts:
             state = StreamState()
@@ -131,29 +133,31 @@ class EventLogReader:
                 raise ValidationError(f"{part.path}: cannot be read: {exc.strerror}") from exc
             with fh:
                 stream = self._open_part(part, fh, state)
+                self._part = part
                 number = 0
-                for line in stream:
-                    number += 1
-                    stats.lines += 1
-                    if wanted_bytes is not None and self._validated and line.startswith(
-                            _EVENT_PREFIX):
+                loads = orjson.loads
+                for number, line in enumerate(stream, 1):
+                    if skip is not None and line[:10] == _EVENT_PREFIX:
                         end = line.find(b'"', 10)
-                        if end > 0 and line[10:end] not in wanted_bytes:
+                        if end > 0 and line[10:end] not in skip:
                             stats.skipped_lines += 1
                             continue
                     try:
-                        event = orjson.loads(line)
+                        event = loads(line)
                     except orjson.JSONDecodeError as exc:
                         if line.strip():
                             self._bad_line(part, number, line, f"not JSON ({exc})")
                         continue
-                    if not isinstance(event, dict) or not isinstance(event.get("Event"), str):
+                    if type(event) is not dict or type(event.get("Event")) is not str:
                         self._bad_line(part, number, line, "not a Spark listener event")
                         continue
-                    self._validated = True
+                    if not self._validated:
+                        self._validated = True
+                        skip = wanted_bytes
                     stats.events += 1
-                    self._position = (part, number)
+                    self._number = number
                     yield event
+                stats.lines += number
             if state.problem:
                 stats.truncated = stats.truncated or state.truncated
                 stats.warnings.append(
@@ -166,9 +170,8 @@ class EventLogReader:
 
     def reject_current(self, reason: str) -> None:
         """Count the event last yielded as a bad line (it could not be used)."""
-        if self._position is not None:
-            part, number = self._position
-            self._bad_line(part, number, b"\n", reason)
+        if self._part is not None:
+            self._bad_line(self._part, self._number, b"\n", reason)
 
     def _open_part(self, part: LogPart, fh: BinaryIO, state: StreamState) -> Iterator[bytes]:
         head = fh.read(8)

@@ -81,10 +81,3 @@ def int_list(event: Json, key: str) -> list[int]:
 def str_map(event: Json, key: str) -> dict[str, str]:
     """An object of strings (Spark properties), values turned into text."""
     return {str(k): str(v) for k, v in obj(event, key).items()}
-
-
-def int_map(value: Any, what: str) -> Json:
-    """An object whose values are all integers (executor metrics)."""
-    if not isinstance(value, dict) or any(type(v) is not int for v in value.values()):
-        raise TypeError(f"{what} must be an object of integers")
-    return value

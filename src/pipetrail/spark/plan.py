@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from sys import intern
 from typing import Any
 
 Json = dict[str, Any]
@@ -64,7 +65,8 @@ def plan_metrics(info: Json) -> list[PlanMetric]:
     metrics = info.get("metrics") or []
     if not isinstance(metrics, list):
         raise TypeError("plan node 'metrics' must be an array")
-    return [PlanMetric(str(m.get("name", "")), m["accumulatorId"], str(m.get("metricType", "sum")))
+    return [PlanMetric(intern(str(m.get("name", ""))), m["accumulatorId"],
+                       intern(str(m.get("metricType", "sum"))))
             for m in metrics if isinstance(m, dict) and type(m.get("accumulatorId")) is int]
 
 
@@ -93,7 +95,8 @@ def build_graph(plan_info: Json) -> PlanGraph:
             if not isinstance(children, list):
                 raise TypeError("plan node 'children' must be an array")
             if name.startswith(_WSCG) and children:
-                node = PlanNode(next(counter), name, str(info.get("simpleString", "")),
+                node = PlanNode(next(counter), intern(name),
+                                intern(str(info.get("simpleString", ""))),
                                 plan_metrics(info), {}, cluster_nodes=[])
                 graph.nodes.append(node)
                 info, cluster = children[0], node
@@ -132,9 +135,10 @@ def build_graph(plan_info: Json) -> PlanGraph:
                     return
             break
         metadata = info.get("metadata") or {}
-        node = PlanNode(next(counter), name, str(info.get("simpleString", "")),
+        # Interned: executions of the same query repeat the same plan text.
+        node = PlanNode(next(counter), intern(name), intern(str(info.get("simpleString", ""))),
                         plan_metrics(info),
-                        {str(k): str(v) for k, v in metadata.items()}
+                        {intern(str(k)): intern(str(v)) for k, v in metadata.items()}
                         if isinstance(metadata, dict) else {})
         if cluster is None:
             graph.nodes.append(node)

@@ -11,6 +11,9 @@ succeeded yet, so memory does not grow with the number of tasks.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
+from itertools import compress
+from operator import itemgetter
 from typing import Any
 
 from pipetrail.spark.dates import rest_date
@@ -31,6 +34,7 @@ from pipetrail.spark.plan import (
 Json = dict[str, Any]
 _UI = "org.apache.spark.sql.execution.ui."
 SUM = "sum"
+_ACC_ID = itemgetter("ID")
 AVERAGE = "average"
 
 
@@ -53,43 +57,59 @@ class _MetricTotals:
 
 
 class _StageMetrics:
-    __slots__ = ("attempt_id", "completed", "metric_types", "num_tasks", "totals")
+    __slots__ = ("attempt_id", "completed", "metric_types", "num_tasks", "pending", "totals")
 
     def __init__(self, attempt_id: int, num_tasks: int, metric_types: dict[int, str]) -> None:
         self.attempt_id = attempt_id
         self.num_tasks = num_tasks
         self.metric_types = metric_types  # shared with the execution, grows with AQE updates
         self.completed = IndexSet(num_tasks)
+        self.pending: set[int] = set()  # indices with updates from unsuccessful attempts
         self.totals: dict[int, _MetricTotals] = {}
 
     def update(self, index: int, finished: bool, accumulables: list[Any]) -> None:
+        """Record a task's plan-metric updates; ``finished``: the task succeeded."""
         if index in self.completed:
             return
-        types = self.metric_types
-        touched = []
+        kind_of = self.metric_types.get
+        # Keep the accumulables of plan metrics (most are internal task metrics), in C.
+        with suppress(TypeError, KeyError):  # on a damaged entry the loop checks each one
+            accumulables = list(compress(accumulables,
+                                         map(kind_of, map(_ACC_ID, accumulables))))
+        direct = finished and index not in self.pending  # the usual case: first attempt won
+        totals_of = self.totals
         for acc in accumulables:
-            if not isinstance(acc, dict):
-                continue
-            acc_id = acc.get("ID")
-            if type(acc_id) is not int or acc_id not in types or "Update" not in acc:
-                continue
             try:
+                acc_id = acc["ID"]
+                kind = kind_of(acc_id)
+                if kind is None:
+                    continue
                 value = int(acc["Update"])
-            except (TypeError, ValueError):
+            except (TypeError, KeyError, ValueError):
                 continue
-            if value < 0 and types[acc_id] != SUM:
+            if value < 0 and kind != SUM:
                 value = 0  # unset size/timing metrics are -1 and do not count
-            totals = self.totals.get(acc_id)
+            totals = totals_of.get(acc_id)
             if totals is None:
-                totals = self.totals[acc_id] = _MetricTotals()
-            totals.pending[index] = value
-            touched.append(totals)
-        if finished and index >= 0:
-            self.completed.add(index)
-            for totals in touched:
-                value = totals.pending.pop(index, 0)
+                totals = totals_of[acc_id] = _MetricTotals()
+            if direct:
                 totals.done += value
                 totals.done_positive += value > 0
+            else:
+                totals.pending[index] = value
+        if index < 0:
+            return
+        if finished:
+            self.completed.add(index)
+            if not direct:
+                self.pending.discard(index)
+                for totals in totals_of.values():
+                    if index in totals.pending:
+                        value = totals.pending.pop(index)
+                        totals.done += value
+                        totals.done_positive += value > 0
+        else:
+            self.pending.add(index)
 
 
 class Execution:

@@ -17,13 +17,14 @@ fixed-size figures, so memory grows with the number of stages, not of tasks.
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import add
+from sys import intern
 from typing import Any
 
 from pipetrail.spark.dates import rest_date
 from pipetrail.spark.fields import (
     arr,
     int_list,
-    int_map,
     int_or,
     obj,
     opt_int,
@@ -103,25 +104,40 @@ _GC_TOTAL = EXECUTOR_METRICS.index("TotalGCTime")
 _UNSET = [-1] * len(EXECUTOR_METRICS)
 
 
-def executor_metrics(metrics: Json | None) -> list[int]:
-    """An executor-metrics object as Spark reads it: every known metric, 0 when absent."""
-    if not metrics:
-        return [0] * len(EXECUTOR_METRICS)
+_ZEROS = [0] * len(EXECUTOR_METRICS)
+
+
+def executor_metrics(metrics: Any) -> list[int]:
+    """An executor-metrics object as Spark reads it: every known metric, 0 when absent.
+
+    Raises :class:`TypeError` unless it is an object of numbers (or missing).
+    """
+    if metrics is None:
+        return _ZEROS
+    if type(metrics) is not dict:
+        raise TypeError("executor metrics must be an object")
     if tuple(metrics) == EXECUTOR_METRICS:
-        return list(metrics.values())
-    return [metrics.get(name, 0) for name in EXECUTOR_METRICS]
+        values = list(metrics.values())
+    else:
+        values = [metrics.get(name, 0) for name in EXECUTOR_METRICS]
+    sum(values)  # raises TypeError unless every value is a number
+    return values
 
 
 class Peaks:
     """Element-wise maxima of executor metrics (``ExecutorMetrics.compareAndUpdatePeakValues``)."""
 
-    __slots__ = ("values",)
+    __slots__ = ("_last", "values")
 
     def __init__(self) -> None:
         self.values = _UNSET
+        self._last: list[int] | None = None
 
     def update(self, metrics: list[int]) -> None:
-        self.values = list(map(max, self.values, metrics))
+        if metrics == self._last:  # same report as last time (common: all zeros in local mode)
+            return
+        self._last = metrics
+        self.values = [a if a >= b else b for a, b in zip(self.values, metrics, strict=True)]
 
     @property
     def is_set(self) -> bool:
@@ -212,9 +228,10 @@ class StageInfo:
             raise TypeError("'Stage Info' must be an object")
         self.stage_id = req_int(info, "Stage ID")
         self.attempt_id = int_or(info, "Stage Attempt ID", 0)
-        self.name = opt_str(info, "Stage Name") or ""
+        # Interned: stages of a loop repeat the same name and call site many times.
+        self.name = intern(opt_str(info, "Stage Name") or "")
         self.num_tasks = int_or(info, "Number of Tasks", 0)
-        self.details = opt_str(info, "Details") or ""
+        self.details = intern(opt_str(info, "Details") or "")
         self.rdd_ids = [req_int(rdd, "RDD ID") for rdd in arr(info, "RDD Info")]
         self.submission_time = opt_int(info, "Submission Time")
         self.completion_time = opt_int(info, "Completion Time")
@@ -727,8 +744,7 @@ class StatusTracker:
             stage.finish()
 
     def on_stage_executor_metrics(self, e: Json) -> None:
-        raw = e.get("Executor Metrics")
-        metrics = executor_metrics(int_map(raw, "'Executor Metrics'") if raw is not None else None)
+        metrics = executor_metrics(e.get("Executor Metrics"))
         key = (req_int(e, "Stage ID"), int_or(e, "Stage Attempt ID", 0))
         ex = self.executors.get(opt_str(e, "Executor ID") or "")
         if ex is not None:
@@ -759,20 +775,25 @@ class StatusTracker:
 
     def on_task_end(self, e: Json) -> None:
         # Read and check everything first: a bad field must not leave half an update.
-        key = (req_int(e, "Stage ID"), int_or(e, "Stage Attempt ID", 0))
-        info = obj(e, "Task Info")
-        task_id, index = req_int(info, "Task ID"), int_or(info, "Index", -1)
-        finish, launch = int_or(info, "Finish Time", 0), int_or(info, "Launch Time", 0)
-        executor_id = opt_str(info, "Executor ID") or ""
-        end = obj(e, "Task End Reason")
-        reason = opt_str(end, "Reason") or "Success"
-        tm = obj(e, "Task Metrics")
+        # (Inline checks: this runs once per task, the hottest path of the analysis.)
+        key = (e["Stage ID"], e.get("Stage Attempt ID", 0))
+        info = e["Task Info"]
+        task_id, index = info["Task ID"], info.get("Index", -1)
+        finish, launch = info.get("Finish Time", 0), info.get("Launch Time", 0)
+        if (type(key[0]) is not int or type(key[1]) is not int or type(task_id) is not int
+                or type(index) is not int or type(finish) is not int
+                or type(launch) is not int):
+            raise TypeError("ids and times of a TaskEnd event must be integers")
+        executor_id = info.get("Executor ID", "")
+        end = e.get("Task End Reason") or {}
+        reason = end.get("Reason", "Success")
+        if type(executor_id) is not str or type(reason) is not str:
+            raise TypeError("executor id and end reason of a TaskEnd event must be strings")
+        tm = e.get("Task Metrics")
         vec = task_metrics(tm) if tm else None
         if vec is not None:
             sum(vec)  # every figure must be a number
-        raw_em = e.get("Task Executor Metrics")
-        task_em = executor_metrics(
-            int_map(raw_em, "'Task Executor Metrics'") if raw_em is not None else None)
+        task_em = executor_metrics(e.get("Task Executor Metrics"))
         duration = finish - launch if finish else 0
         if reason == "Success":
             done, failed = 1, 0
@@ -786,7 +807,7 @@ class StatusTracker:
         stage = self.live_stages.get(key)
         if stage is not None:
             if started and vec is not None:
-                stage.metrics = [a + b for a, b in zip(stage.metrics, vec, strict=True)]
+                stage.metrics = list(map(add, stage.metrics, vec))
             stage.active_tasks -= 1
             if done:
                 stage.completed_tasks += 1
