@@ -222,3 +222,17 @@ def test_fuzz_events_with_odd_values(tmp_path: Path, data: st.DataObject) -> Non
     path = log.write(tmp_path / "odd.log")
     with contextlib.suppress(ValidationError):
         analyze(path).to_dict()
+
+
+def test_overlong_line_is_skipped_without_reading_it_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipetrail.spark.eventlog as eventlog
+
+    monkeypatch.setattr(eventlog, "MAX_LINE", 4096)
+    lines = small_log().lines().split(b"\n")
+    lines.insert(5, b'{"Event":"SparkListenerUnpersistRDD","x":"' + b"y" * 20000 + b'"}')
+    path = tmp_path / "app-1"
+    path.write_bytes(b"\n".join(lines))
+    report = analyze(path, NONE)
+    assert report.source["firstBadLine"] == "line 6 of app-1: longer than 4,096 bytes (skipped)"
+    assert len(report.stages) == 2

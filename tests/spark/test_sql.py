@@ -95,3 +95,19 @@ def test_failed_and_running_executions(tmp_path: Path) -> None:
         "FAILED", [0], "Job aborted due to stage failure")
     assert running["status"] == "RUNNING" and running["duration"] is None
     assert running["reads"][0]["rows"] == 4  # metrics so far
+
+
+def test_data_accesses_of_the_corpus_job(spark_corpus: Path) -> None:
+    report = analyze(spark_corpus / "sql-etl-plain.json", Registry())
+    accesses = [a.to_json() for a in report.data_accesses()]
+    writes = [(a["executionId"], a["dataset"], a["format"], a["rows"], a["files"])
+              for a in accesses if a["operation"] == "write"]
+    assert writes == [(0, "file:/opt/etl/corpusjob/orders_csv", "CSV", 400000, 2),
+                      (1, "file:/opt/etl/corpusjob/customers_parquet", "Parquet", 5000, 2),
+                      (4, "file:/opt/etl/corpusjob/revenue_by_region", "Parquet", 6, 1)]
+    joined = [a for a in accesses if a["executionId"] == 4 and a["operation"] == "read"]
+    assert [(a["dataset"], a["columns"]) for a in joined] == [
+        ("file:/opt/etl/corpusjob/orders_csv", ["customer_id", "amount", "channel"]),
+        ("file:/opt/etl/corpusjob/customers_parquet", ["customer_id", "region"])]
+    # A scan listing two part files of a folder (CSV header inference) names the folder.
+    assert accesses[2]["dataset"] == "file:/opt/etl/corpusjob/orders_csv"

@@ -6,5 +6,7 @@ writes) and returns a :class:`SparkReport`; see ``docs/spark.md``.
 
 from pipetrail.spark.analysis import SparkReport, analyze
 from pipetrail.spark.findings import Finding, Registry, default_registry, heuristic
+from pipetrail.spark.sql import DataAccess
 
-__all__ = ["Finding", "Registry", "SparkReport", "analyze", "default_registry", "heuristic"]
+__all__ = ["DataAccess", "Finding", "Registry", "SparkReport", "analyze", "default_registry",
+           "heuristic"]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipetrail.spark.dates import rest_date
 from pipetrail.spark.eventlog import EventLogReader, locate
-from pipetrail.spark.sql import Execution, SqlTracker
+from pipetrail.spark.sql import DataAccess, Execution, SqlTracker
 from pipetrail.spark.status import StatusTracker
 
 if TYPE_CHECKING:
@@ -56,6 +56,10 @@ class SparkReport:
 
     def sql(self) -> list[Json]:
         return [ex.to_json() for ex in self.executions]
+
+    def data_accesses(self) -> list[DataAccess]:
+        """Every dataset read or written by the application's SQL executions, in order."""
+        return [access for ex in self.executions for access in ex.data_accesses()]
 
     def to_dict(self) -> Json:
         """JSON-ready form (camelCase keys)."""

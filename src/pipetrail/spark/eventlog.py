@@ -29,6 +29,8 @@ from pipetrail.model.errors import ValidationError
 from pipetrail.spark.codecs import CODEC_NAMES, StreamState, decoder, sniff
 
 INPROGRESS = ".inprogress"
+#: Longest line read whole (Spark's largest events, plans and environments, are far below).
+MAX_LINE = 128 << 20
 ROLLING_PREFIX = "eventlog_v2_"
 _PART = re.compile(r"^events_(\d+)_(.+?)(\.compact)?(?:\.([A-Za-z0-9]+))?$")
 _EVENT_PREFIX = b'{"Event":"'
@@ -173,6 +175,24 @@ class EventLogReader:
         if self._part is not None:
             self._bad_line(self._part, self._number, b"\n", reason)
 
+    def _lines(self, part: LogPart, stream: BinaryIO) -> Iterator[bytes]:
+        """Lines of ``stream``; one longer than :data:`MAX_LINE` is read through in pieces,
+        counted as a bad line and replaced by an empty line."""
+        read = stream.readline
+        number = 0
+        while True:
+            line = read(MAX_LINE)
+            if not line:
+                return
+            number += 1
+            if len(line) == MAX_LINE and not line.endswith(b"\n"):
+                while (rest := read(MAX_LINE)) and not rest.endswith(b"\n"):
+                    pass
+                self._bad_line(part, number, b"\n",
+                               f"longer than {MAX_LINE:,} bytes (skipped)")
+                line = b"\n"
+            yield line
+
     def _open_part(self, part: LogPart, fh: BinaryIO, state: StreamState) -> Iterator[bytes]:
         head = fh.read(8)
         fh.seek(0)
@@ -188,10 +208,10 @@ class EventLogReader:
                 raise ValidationError(
                     f"{part.path}: not a Spark event log (it starts with {head!r}, which is "
                     f"neither a JSON event nor a known codec)")
-            return iter(fh)
+            return self._lines(part, fh)
         self.codecs.append(codec)
         raw = _ChunkStream(decoder(codec)(fh, state))
-        return iter(io.BufferedReader(raw, buffer_size=1 << 16))
+        return self._lines(part, io.BufferedReader(raw, buffer_size=1 << 16))
 
     def _bad_line(self, part: LogPart, number: int, line: bytes, reason: str) -> None:
         if not self._validated:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import suppress
+from dataclasses import dataclass
 from itertools import compress
 from operator import itemgetter
-from typing import Any
+from typing import Any, Literal
 
 from pipetrail.spark.dates import rest_date
 from pipetrail.spark.fields import arr, int_list, int_or, obj, opt_int, opt_str, req_int
@@ -112,6 +113,27 @@ class _StageMetrics:
             self.pending.add(index)
 
 
+@dataclass(frozen=True)
+class DataAccess:
+    """One dataset read or written by a SQL execution: what data events are made of."""
+
+    execution_id: int
+    operation: Literal["read", "write"]
+    dataset: str
+    format: str | None
+    columns: tuple[str, ...]
+    rows: int | None
+    bytes: int | None
+    files: int | None
+    time: int | None
+
+    def to_json(self) -> Json:
+        return {"executionId": self.execution_id, "operation": self.operation,
+                "dataset": self.dataset, "format": self.format, "columns": list(self.columns),
+                "rows": self.rows, "bytes": self.bytes, "files": self.files,
+                "time": rest_date(self.time) if self.time is not None else None}
+
+
 class Execution:
     """One SQL execution (a query, a write, a command)."""
 
@@ -162,6 +184,18 @@ class Execution:
     def joins(self) -> list[Json]:
         return list(joins_of(self.graph))
 
+    def data_accesses(self) -> list[DataAccess]:
+        """The datasets this execution read and wrote, with columns, rows and bytes."""
+        time = self.completion_time if self.completion_time is not None else (
+            self.submission_time if self.submission_time >= 0 else None)
+        out = [DataAccess(self.execution_id, "read", _dataset_of(r), r.format,
+                          tuple(c.name for c in r.columns), r.rows, r.bytes, r.files, time)
+               for r in self.reads()]
+        out += [DataAccess(self.execution_id, "write", w.table or w.path or w.command,
+                           w.format, tuple(w.columns), w.rows, w.bytes, w.files, time)
+                for w in self.writes()]
+        return out
+
     def to_json(self) -> Json:
         values = self.metric_values or {}
         nodes = []
@@ -206,11 +240,24 @@ class Execution:
         }
 
 
+def _dataset_of(read: DatasetRead) -> str:
+    """A table, a path, or the folder shared by the files a scan lists."""
+    if read.table:
+        return read.table
+    paths = read.paths
+    if not paths:
+        return read.node_name
+    if len(paths) == 1 and (read.path_count or 1) == 1:
+        return paths[0]
+    folders = {p.rsplit("/", 1)[0] for p in paths}
+    return folders.pop() if len(folders) == 1 else ", ".join(paths)
+
+
 def _columns_read(reads: list[DatasetRead]) -> list[Json]:
     """Per dataset (paths or table), the union of the columns the execution read."""
     merged: dict[str, list[str]] = {}
     for read in reads:
-        target = read.table or ", ".join(read.paths) or read.node_name
+        target = _dataset_of(read)
         names = merged.setdefault(target, [])
         for column in read.columns:
             if column.name not in names:
