@@ -22,7 +22,8 @@ IN_PROGRESS = "local-1795597581794"
 NOT_FROM_LOG = {"lastUpdated", "lastUpdatedEpoch", "logSourceName", "logSourceFullPath"}
 
 
-def diff(theirs: dict[str, Any], ours: dict[str, Any], skip: set[str] = frozenset()) -> list[str]:
+def diff(theirs: dict[str, Any], ours: dict[str, Any],
+         skip: frozenset[str] | set[str] = frozenset()) -> list[str]:
     """Fields of ``theirs`` that ``ours`` lacks or holds with another value."""
     return [f"{k}: expected {v!r}, got {ours.get(k, '<missing>')!r}"
             for k, v in theirs.items() if k not in skip and ours.get(k, object()) != v]

@@ -63,6 +63,7 @@ class Heuristic(Protocol):
 
     heuristic_name: str
     heuristic_description: str
+    __name__: str
 
     def __call__(self, report: SparkReport) -> Iterable[Finding]: ...
 
