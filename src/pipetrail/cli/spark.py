@@ -91,12 +91,23 @@ def _print_table(data: dict[str, Any], top: int) -> None:
         emit_table(queries, list(queries[0]), title="SQL executions")
     findings = [{
         "severity": f["severity"], "heuristic": f["heuristic"], "finding": f["title"],
-        "recommendation": f["recommendation"],
+        "where": _where(f["evidence"]), "recommendation": f["recommendation"],
     } for f in data["findings"]]
     if findings:
         emit_table(findings, list(findings[0]), title="Findings")
     else:
         click.echo("No findings.")
+
+
+def _where(evidence: dict[str, Any]) -> str | None:
+    """``stages 3, 5`` / ``SQL 1`` / ``jobs 0``: where a finding's evidence points."""
+    parts = []
+    for key, label in (("jobIds", "jobs"), ("stageIds", "stages"), ("executionIds", "SQL")):
+        ids = evidence.get(key) or []
+        if ids:
+            shown = ", ".join(str(i) for i in ids[:8]) + (", …" if len(ids) > 8 else "")
+            parts.append(f"{label} {shown}")
+    return "; ".join(parts) or None
 
 
 def _dataset(d: dict[str, Any]) -> str:
