@@ -23,7 +23,7 @@ def require_corpus(*parts: str) -> Path:
     if base is None:
         _absent("the conformance corpus (../shared/corpus) is not present")
     assert base is not None
-    path = base.joinpath(*parts)
+    path = base.joinpath(*parts) if parts else base
     if not path.exists():
         _absent(f"corpus file {path} is not present")
     return path

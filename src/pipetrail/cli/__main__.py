@@ -1,3 +1,3 @@
-from pipetrail.cli.main import main
+from pipetrail.cli.main import entry
 
-main()
+entry()

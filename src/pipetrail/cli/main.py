@@ -34,6 +34,7 @@ COMMAND_MODULES = {
     "events": "pipetrail.cli.events",
     "trail": "pipetrail.cli.trail",
     "access": "pipetrail.cli.access",
+    "spark": "pipetrail.cli.spark",
 }
 
 
@@ -69,14 +70,18 @@ def cli(ctx: click.Context, home: Path | None, database_url: str | None) -> None
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the command line and exit with its code.
+    """Run the command line and exit with its code (``SystemExit``)."""
+    sys.exit(run_cli(argv))
 
-    Exits through ``os._exit`` once output is flushed and the store closed: everything
-    is stored by then, and skipping the interpreter's teardown saves ~0.1 s per command
-    (this is the entry point of the ``pipetrail`` executable only; embedders call
-    ``cli.main`` themselves).
+
+def entry() -> None:
+    """The ``pipetrail`` executable: run, flush, and exit at once.
+
+    Exits through ``os._exit`` once output is flushed and the store closed (everything
+    is stored by then): skipping the interpreter's teardown saves ~0.1 s per command.
+    Programs calling the CLI in-process use :func:`main` or :func:`run_cli` instead.
     """
-    code = run_cli(argv)
+    code = run_cli(sys.argv[1:])
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
