@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -125,3 +127,29 @@ def test_a_job_that_does_not_import_pandas_does_not_load_it(
             "    or m.startswith('pipetrail.sdk.capture.'))))\n")
     stdout, _ = run_monitored(cli, script(body))
     assert json.loads(stdout) == []
+
+
+def test_an_uncaught_read_error_looks_as_without_pipetrail(
+    cli: Cli, script: ScriptFactory,
+) -> None:
+    path = script("import pandas as pd\n\ndef load():\n    return pd.read_csv('absent.csv')\n"
+                  "\nload()\n")
+    result = cli("run", str(path))
+    plain = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                           cwd=cli.cwd)
+    assert result.returncode == plain.returncode == 1
+    assert plain.stderr in result.stderr  # no frame of the capture's wrapper
+    runs = json.loads(cli("runs", "list", "--format", "json", "--limit", "1").stdout)
+    run = json.loads(cli("runs", "show", runs[0]["runId"], "--format", "json").stdout)
+    assert not any("/sdk/capture/" in f["file"] for f in run["exception"]["frames"])
+    (failed,) = lookup(cli, "file://" + str(cli.cwd / "absent.csv"))
+    assert failed["errorCode"] == "FileNotFoundError"
+
+
+def test_capture_can_be_turned_off(cli: Cli, script: ScriptFactory) -> None:
+    body = ("import sys, pandas as pd\n"
+            "pd.DataFrame({'a': [1]}).to_csv('off.csv')\n"
+            "from pipetrail.sdk import record_data_access\n"
+            "record_data_access('s3://bucket/explicit', 'write')\n")
+    _, run_id = run_monitored(cli, script(body), env={"PIPETRAIL_DATA_CAPTURE": "0"})
+    assert [e["dataset"] for e in data_events(cli, run_id)] == ["s3://bucket/explicit"]

@@ -28,6 +28,7 @@ lazy = pl.scan_parquet("parts").select("kind").collect()
 counted = pl.scan_csv("frame.csv").filter(pl.col("value") > 2).select(pl.len()).collect()
 pl.scan_csv("frame.csv").select("id", "kind").sink_parquet("sunk.parquet")
 in_memory = frame.lazy().select("id").collect()  # no scan: no dataset read
+opaque = pl.scan_parquet("parts/2.parquet").map_batches(lambda d: d).select("id").collect()
 con = sqlite3.connect("polars.db")
 con.execute("CREATE TABLE items (id INTEGER, name TEXT)")
 con.executemany("INSERT INTO items VALUES (?, ?)", [(1, "x"), (2, "y"), (3, "z")])
@@ -40,7 +41,8 @@ except FileNotFoundError:
 print(json.dumps({"eager": eager.to_dicts(), "whole": whole.height,
                   "lazy": sorted(lazy["kind"].to_list()), "counted": counted.item(),
                   "sunk": pl.read_parquet("sunk.parquet").to_dicts(),
-                  "in_memory": in_memory.height, "items": items["name"].to_list(),
+                  "in_memory": in_memory.height, "opaque": opaque.height,
+                  "items": items["name"].to_list(),
                   "absent": absent}))
 '''
 
@@ -105,6 +107,15 @@ def test_lazy_scans_record_the_columns_the_query_reads(
     assert by_function["collect"]["columns"] == ["value"]
 
 
+def test_a_scan_below_an_opaque_python_function_is_found(
+    cli: Cli, monitored: tuple[Path, str, str],
+) -> None:
+    out, _, _ = monitored
+    (read,) = by_name(lookup(cli, file_uri(out / "parts" / "2.parquet")), "ReadDataset")
+    assert read["requestParameters"]["function"] == "collect"
+    assert read["columns"] == ["id", "kind", "value"]  # map_batches stops the pushdown
+
+
 def test_sinks_and_databases(cli: Cli, monitored: tuple[Path, str, str]) -> None:
     out, _, _ = monitored
     read_back, sunk = lookup(cli, file_uri(out / "sunk.parquet"))
@@ -124,5 +135,5 @@ def test_a_failed_lazy_read_is_recorded(cli: Cli, monitored: tuple[Path, str, st
     assert failed["errorCode"] == "FileNotFoundError" and failed["eventName"] == "ReadDataset"
     # the in-memory lazy frame read no dataset
     events = data_events(cli, run_id)
-    assert len(by_name(events, "ReadDataset")) == 8
+    assert len(by_name(events, "ReadDataset")) == 9
     assert len(by_name(events, "WriteDataset")) == 4

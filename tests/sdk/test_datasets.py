@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from pathlib import Path
 
@@ -156,4 +155,4 @@ def test_scheme_uris_never_keep_query_strings(scheme: str, rest: str) -> None:
     assume("Zq9" not in rest)
     uri = dataset_uri(f"{scheme}://bucket/{rest}?token=Zq9")
     assert "Zq9" not in uri
-    assert os.path.basename(uri) != ""
+    assert uri.startswith(("s3://", "gs://", "hdfs://", "https://", "file://"))

@@ -40,15 +40,23 @@ class Channel:
             return None
 
     def send(self, record: dict[str, Any]) -> None:
+        self.write_line(self.encode(record))
+
+    def write_line(self, line: str) -> None:
+        """Send one record encoded already (by :meth:`encode`)."""
         if self.broken:
             return
-        line = self.encode(record)
         with self._lock:
             try:
                 self._file.write(line)
             except (OSError, ValueError):
                 # The runner is gone: the job goes on, unmonitored.
                 self.broken = True
+
+    def close(self) -> None:
+        with self._lock:
+            self.broken = True
+            self._file.close()
 
     @staticmethod
     def encode(record: dict[str, Any]) -> str:

@@ -100,11 +100,13 @@ def send(dataset: str, operation: str, *, rows: int | None = None,
             record.update(error_fields(error))
         if details:
             record["details"] = details
-        if len(side_channel.Channel.encode(record)) > side_channel.MAX_LINE_CHARS:
+        line = side_channel.Channel.encode(record)
+        if len(line) > side_channel.MAX_LINE_CHARS:
             count = len(record["columns"] or ())
             record["columns"] = None
             record.setdefault("details", {})["columnsOmitted"] = count
-        channel.send(record)
+            line = side_channel.Channel.encode(record)
+        channel.write_line(line)
     except Exception:  # recording must never break the job
         return
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
@@ -72,7 +73,7 @@ def dataset_uri(target: str | os.PathLike[str]) -> str:
     if not parts.netloc:  # scheme:opaque (e.g. memory:x)
         return f"{scheme}:{parts.path}"
     uri = f"{scheme}://{host}{parts.path}"
-    return uri.rstrip("/") if parts.path not in ("", "/") else uri
+    return uri.rstrip("/") if host else uri
 
 
 def local_path(uri: str) -> str | None:
@@ -87,9 +88,10 @@ def size_of(uri: str) -> int | None:
     if path is None:
         return None
     try:
-        if os.path.isfile(path):
-            return os.path.getsize(path)
-        if not os.path.isdir(path):
+        info = os.stat(path)
+        if stat.S_ISREG(info.st_mode):
+            return info.st_size
+        if not stat.S_ISDIR(info.st_mode):
             return None
         total = seen = 0
         for folder, dirs, files in os.walk(path):

@@ -80,7 +80,10 @@ def plan_scans(lazy_frame: Any) -> list[Scan]:
     found: list[Scan] = []
 
     def walk() -> None:
-        node = traverser.view_current_node()
+        try:
+            node = traverser.view_current_node()
+        except NotImplementedError:  # an opaque node (map_batches): look below it
+            node = None
         if type(node).__name__ == "Scan":
             paths = [str(p) for p in (node.paths or [])]
             names = list(dict.fromkeys(_sources.name(dataset_uri(p)) for p in paths))
@@ -96,7 +99,7 @@ def plan_scans(lazy_frame: Any) -> list[Scan]:
         traverser.set_node(here)
 
     walk()
-    return found
+    return list(dict.fromkeys(found))  # a cached scan appears once per use
 
 
 @dataclass
