@@ -52,6 +52,12 @@ try:
     df.write.parquet("out.parquet")
 except Exception as exc:
     errors.append(type(exc).__name__)
+with open("bad.csv", "w") as f:
+    f.write("1,2\nx,3\n")
+try:  # fails while the action runs, not at the reader call
+    spark.read.schema("a INT, b INT").option("mode", "FAILFAST").csv("bad.csv").collect()
+except Exception as exc:
+    errors.append(type(exc).__name__)
 print(json.dumps({"picked": picked, "big": big, "letters": letters,
                   "from_jdbc": from_jdbc, "errors": errors}))
 spark.stop()
@@ -90,7 +96,7 @@ def test_results_are_the_same_as_without_pipetrail(
     _, stdout, _ = monitored
     results = json.loads(stdout)
     assert results["picked"] == list(range(10)) and results["big"] == 7
-    assert results["errors"] == ["AnalysisException", "AnalysisException"]
+    assert results["errors"] == ["AnalysisException", "AnalysisException", "Py4JJavaError"]
     if module_cli.settings.database_url is not None:
         return  # one plain run is enough: it does not depend on the backend
     base = tmp_path_factory.mktemp("plain-spark")
@@ -162,4 +168,8 @@ def test_failed_reads_and_writes_have_error_codes(
     failed = [e for e in lookup(cli, file_uri(out / "out.parquet")) if "errorCode" in e]
     assert [e["errorCode"] for e in failed] == ["AnalysisException.PATH_ALREADY_EXISTS"]
     assert failed[0]["eventName"] == "WriteDataset"
-    assert len(data_events(cli, run_id)) == 13
+    (bad,) = lookup(cli, file_uri(out / "bad.csv"))
+    assert bad["eventName"] == "ReadDataset" and bad["columns"] == ["a", "b"]
+    assert bad["errorCode"].startswith("SparkException"), bad["errorCode"]
+    assert bad["rows"] is None and bad["additionalEventData"]["action"] == "collectToPython"
+    assert len(data_events(cli, run_id)) == 14
