@@ -14,6 +14,7 @@ from pipetrail.model.arn import job_arn, run_arn
 from pipetrail.model.audit import AuditEvent, Resource
 from pipetrail.model.clock import now_ms
 from pipetrail.model.errors import NotFoundError, PipetrailError, ValidationError
+from pipetrail.model.identity import Identity
 from pipetrail.model.runs import Job, JobRun, RunState
 from pipetrail.runner.hooks import CallbackHook
 from pipetrail.runner.job import JobRunner
@@ -31,9 +32,10 @@ def _job_resource(ctx: ActionContext, name: str) -> Resource:
     return Resource("Pipetrail::Jobs::Job", job_arn(ctx.workspace, name))
 
 
-def launch_job_run(prepared: PreparedRun) -> Launch:
-    """Spawn the job (recording starts once :func:`start_job_run` has the store)."""
-    return Launch(prepared.run_id, prepared.job_name, prepared.options)
+def launch_job_run(prepared: PreparedRun, identity: Identity | None = None) -> Launch:
+    """Spawn the job (recording starts once :func:`start_job_run` has the store); what
+    the job does is recorded as done by ``identity`` (default: the local user)."""
+    return Launch(prepared.run_id, prepared.job_name, prepared.options, identity)
 
 
 def reject_job_run(ctx: ActionContext, options: RunOptions, job_name: str | None,
@@ -94,7 +96,8 @@ def run_job(ctx: ActionContext, options: RunOptions, job_name: str | None = None
     except PipetrailError as exc:
         reject_job_run(ctx, options, job_name, exc)
         raise
-    return start_job_run(ctx, prepared, launch_job_run(prepared), on_state)
+    return start_job_run(ctx, prepared, launch_job_run(prepared, ctx.caller.identity),
+                         on_state)
 
 
 def get_job_run(ctx: ActionContext, run_id: str) -> JobRun:

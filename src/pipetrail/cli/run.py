@@ -48,9 +48,13 @@ def run_command(app: App, script: Path, args: tuple[str, ...], job_name: str | N
         raise
     settings.precheck()
 
+    from pipetrail.model.identity import local_identity
     from pipetrail.runner.launch import Launch
 
-    launch = Launch(prepared.run_id, prepared.job_name, options)
+    # The caller of `pipetrail run` is the local user (as in app.context()); the job's
+    # data events are recorded as theirs.
+    launch = Launch(prepared.run_id, prepared.job_name, options,
+                    identity=local_identity(settings.workspace))
     try:
         ctx = app.context()
     except BaseException:

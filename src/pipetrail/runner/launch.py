@@ -25,10 +25,13 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from pipetrail.model.audit import AuditEvent
 from pipetrail.model.clock import now_ms
+from pipetrail.model.identity import Identity, local_identity
 from pipetrail.model.logs import ERROR_GROUP, OUTPUT_GROUP, LogEvent
 from pipetrail.model.metrics import JOBS_NAMESPACE, MetricDatum
 from pipetrail.runner.capture import OutputPump
+from pipetrail.runner.data_events import on_data
 from pipetrail.runner.process import become_subreaper, die_with_parent
 from pipetrail.sdk.channel import ENV_FD
 
@@ -49,13 +52,20 @@ class RunOptions:
 
 
 class Launch:
-    """A spawned job with its output pump and process sampler running."""
+    """A spawned job with its output pump and process sampler running.
 
-    def __init__(self, run_id: str, job_name: str, options: RunOptions) -> None:
+    ``identity`` is the principal the run acts for: what the job does (its data events)
+    is recorded as done by it. By default, the operating-system user.
+    """
+
+    def __init__(self, run_id: str, job_name: str, options: RunOptions,
+                 identity: Identity | None = None) -> None:
         self.run_id = run_id
         self.job_name = job_name
         self.options = options
-        self.records: queue.SimpleQueue[LogEvent | MetricDatum] = queue.SimpleQueue()
+        self.identity = identity if identity is not None else local_identity()
+        self.records: queue.SimpleQueue[LogEvent | MetricDatum | AuditEvent] = (
+            queue.SimpleQueue())
         self.exception: dict[str, Any] | None = None
         self.started_on = now_ms()
         self.started_monotonic = time.monotonic()
@@ -195,6 +205,7 @@ ChannelHandler = Callable[[Launch, dict[str, Any]], None]
 CHANNEL_HANDLERS: dict[str, ChannelHandler] = {
     "log": _on_log,
     "exception": _on_exception,
+    "data": on_data,
 }
 
 

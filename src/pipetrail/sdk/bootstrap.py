@@ -2,8 +2,13 @@
 
 ``python -m pipetrail.sdk.bootstrap SCRIPT [ARGS...]`` behaves like ``python SCRIPT
 [ARGS...]`` (same ``sys.argv``, ``sys.path[0]``, ``__main__``, exit code and traceback),
-with stdout line-buffered so that output streams line by line, and with every Python
-``logging`` record also sent to the runner through the side channel.
+with stdout line-buffered so that output streams line by line, with every Python
+``logging`` record also sent to the runner through the side channel, and with the
+data-access capture of :mod:`pipetrail.sdk.capture` installed (it wraps pandas, Polars
+and PySpark when, and only if, the script imports them).
+
+Frames of the SDK's own wrappers are left out of the tracebacks it prints and reports,
+so an uncaught error looks as it would without Pipetrail.
 """
 
 from __future__ import annotations
@@ -16,9 +21,14 @@ import time
 import traceback
 from types import TracebackType
 
-from pipetrail.sdk.channel import Channel
+from pipetrail.sdk.channel import Channel, activate
+
+# Set to 0/false/off/no to run the job without data-access capture.
+ENV_DATA_CAPTURE = "PIPETRAIL_DATA_CAPTURE"
+OFF = ("0", "false", "off", "no")
 
 _SDK_DIR = os.path.dirname(os.path.abspath(__file__))
+_CAPTURE_DIR = os.path.join(_SDK_DIR, "capture") + os.sep
 
 
 def install_logging_hook(channel: Channel) -> None:
@@ -56,12 +66,35 @@ def _user_frames(tb: TracebackType | None, script: str) -> TracebackType | None:
     return tb
 
 
+def _without_wrappers(stack: traceback.StackSummary) -> traceback.StackSummary:
+    """A stack without the frames of the data-capture wrappers."""
+    return traceback.StackSummary.from_list(
+        [f for f in stack if not f.filename.startswith(_CAPTURE_DIR)])
+
+
+def print_exception(exc: BaseException, script: str) -> None:
+    """Print ``exc`` as Python would, without the bootstrap's and the wrappers' frames."""
+    report = traceback.TracebackException(type(exc), exc, _user_frames(exc.__traceback__,
+                                                                       script))
+    pending, seen = [report], set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.stack = _without_wrappers(current.stack)
+        pending.extend(c for c in (current.__cause__, current.__context__) if c is not None)
+        pending.extend(getattr(current, "exceptions", None) or [])
+    sys.stderr.write("".join(report.format()))
+
+
 def report_exception(channel: Channel | None, exc: BaseException, script: str) -> None:
     if channel is None:
         return
     frames = [
         {"file": f.filename, "line": f.lineno, "function": f.name, "code": f.line}
-        for f in traceback.extract_tb(_user_frames(exc.__traceback__, script))
+        for f in _without_wrappers(
+            traceback.extract_tb(_user_frames(exc.__traceback__, script)))
     ]
     channel.send({"t": "exception", "ts": int(time.time() * 1000),
                   "type": type(exc).__qualname__, "module": type(exc).__module__,
@@ -78,8 +111,13 @@ def main() -> None:
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(line_buffering=True)
     channel = Channel.from_env()
+    activate(channel)
     if channel is not None:
         install_logging_hook(channel)
+        if os.environ.get(ENV_DATA_CAPTURE, "1").strip().lower() not in OFF:
+            from pipetrail.sdk.capture import install as install_capture
+
+            install_capture(channel)
     try:
         runpy.run_path(script, run_name="__main__")
     except (SystemExit, KeyboardInterrupt) as exc:
@@ -88,7 +126,7 @@ def main() -> None:
         raise
     except BaseException as exc:
         report_exception(channel, exc, script)
-        traceback.print_exception(type(exc), exc, _user_frames(exc.__traceback__, script))
+        print_exception(exc, script)
         sys.stderr.flush()
         sys.exit(1)
 

@@ -1,9 +1,13 @@
 """The side channel from a job to its runner: one JSON object per line on a pipe.
 
 The runner passes the pipe's file descriptor in ``PIPETRAIL_CHANNEL_FD``. Records are
-``{"t": KIND, ...}``; kinds so far: ``log`` (a Python logging record) and ``exception``
-(the job's uncaught exception, with its frames). Only the standard library is used, so
-the job's start-up stays fast.
+``{"t": KIND, ...}``; kinds so far: ``log`` (a Python logging record), ``exception``
+(the job's uncaught exception, with its frames) and ``data`` (a dataset read or written,
+see :mod:`pipetrail.sdk.data`). Only the standard library is used, so the job's start-up
+stays fast.
+
+The bootstrap makes its channel the *active* one (:func:`activate`); code inside the job
+finds it with :func:`active`, which is ``None`` outside ``pipetrail run``.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import threading
 from typing import Any
 
 ENV_FD = "PIPETRAIL_CHANNEL_FD"
+# The runner reads the channel in lines; a longer line would be cut and lost.
+MAX_LINE_CHARS = 60_000
 
 
 class Channel:
@@ -34,12 +40,38 @@ class Channel:
             return None
 
     def send(self, record: dict[str, Any]) -> None:
+        self.write_line(self.encode(record))
+
+    def write_line(self, line: str) -> None:
+        """Send one record encoded already (by :meth:`encode`)."""
         if self.broken:
             return
-        line = json.dumps(record, default=str, ensure_ascii=False) + "\n"
         with self._lock:
             try:
                 self._file.write(line)
             except (OSError, ValueError):
                 # The runner is gone: the job goes on, unmonitored.
                 self.broken = True
+
+    def close(self) -> None:
+        with self._lock:
+            self.broken = True
+            self._file.close()
+
+    @staticmethod
+    def encode(record: dict[str, Any]) -> str:
+        return json.dumps(record, default=str, ensure_ascii=False) + "\n"
+
+
+_active: Channel | None = None
+
+
+def activate(channel: Channel | None) -> None:
+    """Make ``channel`` the one :func:`active` returns (``None``: no channel)."""
+    global _active
+    _active = channel
+
+
+def active() -> Channel | None:
+    """The channel of this job, or ``None`` when it does not run under ``pipetrail run``."""
+    return _active

@@ -47,8 +47,9 @@ class AuditStore(StoreBase):
                 "principal": event.identity.user_name, "error_code": event.error_code,
                 "dataset": event.dataset, "run_id": event.run_id, "body": body.decode(),
             })
-        resources = {e.event_id: (e.event_time_ms, [r.arn for r in e.resources]
-                                  + ([e.dataset] if e.dataset else []))
+        # Each name once per event (a data event names its dataset as a resource too).
+        resources = {e.event_id: (e.event_time_ms, list(dict.fromkeys(
+                         [r.arn for r in e.resources] + ([e.dataset] if e.dataset else []))))
                      for e in events}
         with self._write() as conn:
             stmt = self._insert_ignore(t.audit_events).returning(
