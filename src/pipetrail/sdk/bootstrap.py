@@ -2,23 +2,34 @@
 
 ``python -m pipetrail.sdk.bootstrap SCRIPT [ARGS...]`` behaves like ``python SCRIPT
 [ARGS...]`` (same ``sys.argv``, ``sys.path[0]``, ``__main__``, exit code and traceback),
-with stdout line-buffered so that output streams line by line, and with every Python
-``logging`` record also sent to the runner through the side channel.
+with stdout line-buffered so that output streams line by line. Under a runner (a side
+channel is open) it also sends, through the channel: every Python ``logging`` record;
+the job's environment (Python and key package versions); the uncaught exception with
+its frames; PySpark's application and action call sites once the job imports PySpark
+(:mod:`pipetrail.sdk.spark_hooks`); and, should the interpreter crash or be stopped by
+SIGTERM (a timeout), the Python stack at that moment (``faulthandler``, written as plain
+text lines into the channel, never to the job's own stderr).
 """
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
 import runpy
+import signal
 import sys
 import time
 import traceback
 from types import TracebackType
 
 from pipetrail.sdk.channel import Channel
+from pipetrail.sdk.environment import report_environment
+from pipetrail.sdk.spark_hooks import install_spark_hooks
 
 _SDK_DIR = os.path.dirname(os.path.abspath(__file__))
+# How long a job that ends quickly waits for its environment report to be sent.
+ENVIRONMENT_WAIT_SECONDS = 1.0
 
 
 def install_logging_hook(channel: Channel) -> None:
@@ -44,6 +55,20 @@ def install_logging_hook(channel: Channel) -> None:
     logging.Logger.callHandlers = call_handlers  # type: ignore[method-assign]
 
 
+def install_fault_reports(channel: Channel) -> None:
+    """Dump the Python stacks into the channel on a fatal signal (segfault, abort …) and
+    on SIGTERM (then terminate as before: the previous, default action is chained)."""
+    fd = channel.fileno()
+    if fd is None:
+        return
+    try:
+        faulthandler.enable(file=fd, all_threads=True)
+        if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+            faulthandler.register(signal.SIGTERM, file=fd, all_threads=True, chain=True)
+    except (OSError, ValueError, RuntimeError):
+        return
+
+
 def _user_frames(tb: TracebackType | None, script: str) -> TracebackType | None:
     """Skip the bootstrap's and runpy's own frames at the top of a traceback."""
     current = tb
@@ -63,9 +88,13 @@ def report_exception(channel: Channel | None, exc: BaseException, script: str) -
         {"file": f.filename, "line": f.lineno, "function": f.name, "code": f.line}
         for f in traceback.extract_tb(_user_frames(exc.__traceback__, script))
     ]
-    channel.send({"t": "exception", "ts": int(time.time() * 1000),
-                  "type": type(exc).__qualname__, "module": type(exc).__module__,
-                  "message": str(exc)[:65536], "frames": frames[-200:]})
+    record = {"t": "exception", "ts": int(time.time() * 1000),
+              "type": type(exc).__qualname__, "module": type(exc).__module__,
+              "message": str(exc)[:65536], "frames": frames[-200:]}
+    if isinstance(exc, SyntaxError):  # where the bad code is, not where it was compiled
+        record.update({"file": exc.filename, "line": exc.lineno,
+                       "code": (exc.text or "").strip() or None})
+    channel.send(record)
 
 
 def main() -> None:
@@ -78,8 +107,12 @@ def main() -> None:
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(line_buffering=True)
     channel = Channel.from_env()
+    environment = None
     if channel is not None:
         install_logging_hook(channel)
+        install_fault_reports(channel)
+        install_spark_hooks(channel, script)
+        environment = report_environment(channel)
     try:
         runpy.run_path(script, run_name="__main__")
     except (SystemExit, KeyboardInterrupt) as exc:
@@ -91,6 +124,9 @@ def main() -> None:
         traceback.print_exception(type(exc), exc, _user_frames(exc.__traceback__, script))
         sys.stderr.flush()
         sys.exit(1)
+    finally:
+        if environment is not None:
+            environment.join(ENVIRONMENT_WAIT_SECONDS)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,12 @@
 """The side channel from a job to its runner: one JSON object per line on a pipe.
 
 The runner passes the pipe's file descriptor in ``PIPETRAIL_CHANNEL_FD``. Records are
-``{"t": KIND, ...}``; kinds so far: ``log`` (a Python logging record) and ``exception``
-(the job's uncaught exception, with its frames). Only the standard library is used, so
-the job's start-up stays fast.
+``{"t": KIND, ...}``; kinds so far: ``log`` (a Python logging record), ``exception``
+(the job's uncaught exception, with its frames), ``env`` (Python and package versions),
+``spark`` (a SparkContext started), ``spark-action`` (an action's call site),
+``spark-totals`` (the application's final totals). ``faulthandler`` may also write plain
+text lines (a crashed job's stacks); the runner receives them as ``text`` records. Only
+the standard library is used, so the job's start-up stays fast.
 """
 
 from __future__ import annotations
@@ -31,6 +34,12 @@ class Channel:
         try:
             return cls(int(value))
         except (ValueError, OSError):
+            return None
+
+    def fileno(self) -> int | None:
+        try:
+            return self._file.fileno()
+        except (OSError, ValueError):
             return None
 
     def send(self, record: dict[str, Any]) -> None:
