@@ -1,0 +1,1 @@
+"""Spark: live monitoring of a PySpark job's application (``live``)."""
