@@ -14,7 +14,13 @@ from pipetrail.runner.hooks import RunHook
 
 def run_hooks(ctx: ActionContext) -> list[RunHook]:
     """The hooks of every run started through ``ctx``."""
-    hooks: list[RunHook] = []
+    from pipetrail.insights.hook import InsightsHook
+    from pipetrail.spark.live import SparkMonitorHook
+
+    hooks: list[RunHook] = [
+        SparkMonitorHook(),  # before insights: they read the Spark details it records
+        InsightsHook(ctx.store),
+    ]
     return hooks
 
 
