@@ -37,8 +37,10 @@ from pipetrail.runner.sampler import ProcessSampler, Sample
 from pipetrail.sdk.channel import ENV_FD
 
 LOGGER_STREAM_SUFFIX = "-logger"
-# Lines of the job's stderr (and of crash reports) kept in memory for failure analysis.
+# Lines of the job's stderr (and of crash reports) kept in memory for failure analysis,
+# each cut to this many characters.
 ERROR_TAIL_LINES = 500
+ERROR_TAIL_CHARS = 16384
 SPARK_SUBMIT_ENV = "PYSPARK_SUBMIT_ARGS"
 
 
@@ -175,7 +177,7 @@ class Launch:
         if kind == "output":
             self.log(OUTPUT_GROUP, ts, text)
         else:
-            self.error_tail.append(text)
+            self.error_tail.append(text[:ERROR_TAIL_CHARS])
             self.log(ERROR_GROUP, ts, text)
 
     def _on_record(self, record: dict[str, Any]) -> None:
@@ -234,7 +236,7 @@ def _keep_latest(launch: Launch, record: dict[str, Any]) -> None:
 
 
 def _on_text(launch: Launch, record: dict[str, Any]) -> None:
-    launch.fault_text.append(str(record.get("text", "")))
+    launch.fault_text.append(str(record.get("text", ""))[:ERROR_TAIL_CHARS])
 
 
 ChannelHandler = Callable[[Launch, dict[str, Any]], None]
