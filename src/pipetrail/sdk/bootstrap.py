@@ -24,8 +24,6 @@ import traceback
 from types import TracebackType
 
 from pipetrail.sdk.channel import Channel
-from pipetrail.sdk.environment import report_environment
-from pipetrail.sdk.spark_hooks import install_spark_hooks
 
 _SDK_DIR = os.path.dirname(os.path.abspath(__file__))
 # How long a job that ends quickly waits for its environment report to be sent.
@@ -109,6 +107,9 @@ def main() -> None:
     channel = Channel.from_env()
     environment = None
     if channel is not None:
+        from pipetrail.sdk.environment import report_environment
+        from pipetrail.sdk.spark_hooks import install_spark_hooks
+
         install_logging_hook(channel)
         install_fault_reports(channel)
         install_spark_hooks(channel, script)

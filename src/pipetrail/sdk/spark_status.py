@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import time
-from calendar import timegm
 from typing import Any
 
 # Glue's skew metric: max/median task duration over this factor (0 below it, 1 at 2x).
@@ -59,6 +58,8 @@ def skewness(ratio: float, factor: float = SKEW_FACTOR) -> float:
 
 def _ms_since(text: str, now_ms: int) -> int | None:
     """Milliseconds from a REST timestamp (``2026-11-25T09:46:29.694GMT``) to now."""
+    from calendar import timegm
+
     try:
         head, _, frac = text.removesuffix("GMT").partition(".")
         seconds = timegm(time.strptime(head, "%Y-%m-%dT%H:%M:%S"))
