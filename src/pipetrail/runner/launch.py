@@ -70,7 +70,7 @@ class Launch:
         self.error_tail: deque[str] = deque(maxlen=ERROR_TAIL_LINES)
         self.fault_text: deque[str] = deque(maxlen=ERROR_TAIL_LINES)
         self._watchers: dict[str, list[Callable[[dict[str, Any]], None]]] = {}
-        self._records_lock = threading.Lock()
+        self._records_lock = threading.RLock()
         self.notes: list[str] = []
         self.started_on = now_ms()
         self.started_monotonic = time.monotonic()
@@ -183,9 +183,9 @@ class Launch:
     def _on_record(self, record: dict[str, Any]) -> None:
         kind = str(record.get("t"))
         handler = CHANNEL_HANDLERS.get(kind)
-        if handler is not None:
-            handler(self, record)
-        with self._records_lock:
+        with self._records_lock:  # with watch(): each watcher sees each record once
+            if handler is not None:
+                handler(self, record)
             watchers = list(self._watchers.get(kind, ()))
         for watcher in watchers:
             with contextlib.suppress(Exception):
