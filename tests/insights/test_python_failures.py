@@ -141,7 +141,8 @@ def test_timeout_says_where_the_job_was(run_script: RunScript) -> None:
     insight = insight_of(run)
     assert insight["category"] == "TIMEOUT"
     assert "1.5 s" in insight["summary"]
-    assert failing_line(insight) == 6 and insight["location"]["function"] == "wait_for_upstream"
+    assert failing_line(insight) in {5, 6}  # in the loop, where SIGTERM found it
+    assert insight["location"]["function"] == "wait_for_upstream"
     assert "--timeout" in insight["recommendation"]
 
 
