@@ -112,6 +112,11 @@ class Settings:
             ) from None
 
     @property
+    def spark_events_dir(self) -> Path:
+        """Where PySpark jobs run by ``pipetrail run`` write their event logs."""
+        return self.home / "spark-events"
+
+    @property
     def sqlite_path(self) -> Path:
         return self.home / "pipetrail.db"
 

@@ -20,7 +20,14 @@ if TYPE_CHECKING:
 
 def run_hooks(ctx: ActionContext) -> list[RunHook]:
     """The hooks of every run started through ``ctx``."""
-    hooks: list[RunHook] = [AlarmWatch(ctx.store, alarm_listeners(ctx))]
+    from pipetrail.insights.hook import InsightsHook
+    from pipetrail.spark.live import SparkMonitorHook
+
+    hooks: list[RunHook] = [
+        AlarmWatch(ctx.store, alarm_listeners(ctx)),
+        SparkMonitorHook(),  # before insights: they read the Spark details it records
+        InsightsHook(ctx.store),
+    ]
     return hooks
 
 

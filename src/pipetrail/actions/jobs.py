@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 from collections.abc import Callable
+from typing import Any
 
 from pipetrail.actions.context import ActionContext
 from pipetrail.actions.extensions import ingest_pipeline, run_hooks
@@ -75,13 +76,17 @@ def start_job_run(ctx: ActionContext, prepared: PreparedRun, launch: Launch,
     ctx.store.update_run(run)
     notify(run)
     final = JobRunner(ctx.store, run, launch, hooks, ingest_pipeline(ctx)).execute()
+    outcome: dict[str, Any] = {"state": final.state.value, "exitCode": final.exit_code,
+               "executionTime": final.execution_time, "errorMessage": final.error_message}
+    insight = final.details.get("insights")
+    if isinstance(insight, dict):
+        outcome["insights"] = {k: insight.get(k) for k in
+                               ("category", "title", "summary", "recommendation")}
     record(ctx.store, AuditEvent(
         event_source=f"{SOURCE}.pipetrail", event_name="JobRunStateChange",
         identity=ctx.caller.identity, event_type="ServiceEvent", read_only=False,
         request_parameters={"jobRunId": final.run_id, "jobName": final.job_name},
-        response_elements={"state": final.state.value, "exitCode": final.exit_code,
-                           "executionTime": final.execution_time,
-                           "errorMessage": final.error_message},
+        response_elements=outcome,
         resources=[_run_resource(ctx, final)], source_ip=ctx.caller.source_ip,
         user_agent=ctx.caller.user_agent, run_id=final.run_id,
     ))

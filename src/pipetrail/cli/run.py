@@ -28,6 +28,8 @@ def run_command(app: App, script: Path, args: tuple[str, ...], job_name: str | N
     The job's output appears as usual and is recorded line by line in the log streams
     /pipetrail/jobs/output and /pipetrail/jobs/error (stream = run id); its process tree
     is sampled into metrics; the run and every action are recorded in the trail.
+    A PySpark job gets its event log written under PIPETRAIL_HOME/spark-events and its
+    progress polled into Glue-named metrics; a failed run gets insights (runs show).
     Exits with the job's exit code; 124 on timeout; 128+N when a signal N ended it.
     """
     # Spawn the job before the heavy imports and the store are loaded: the job starts up
@@ -38,7 +40,8 @@ def run_command(app: App, script: Path, args: tuple[str, ...], job_name: str | N
 
     settings = app.settings.with_overrides(sample_interval=sample_interval)
     options = RunOptions(script=script, arguments=list(args), timeout=timeout,
-                         sample_interval=settings.sample_interval)
+                         sample_interval=settings.sample_interval,
+                         spark_events_dir=settings.spark_events_dir)
     try:
         prepared = prepare_job_run(options, job_name)
     except PipetrailError as exc:

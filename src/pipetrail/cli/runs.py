@@ -19,7 +19,7 @@ def _short(run: dict[str, Any]) -> dict[str, Any]:
 
 @click.group("runs")
 def runs() -> None:
-    """Job runs: list, show, stop."""
+    """Job runs: list, show, compare, stop."""
 
 
 @runs.command("list")
@@ -51,11 +51,14 @@ def show_run(app: App, run_id: str, fmt: str) -> None:
     data["metrics"] = [m.to_json() for m in run_metric_summary(ctx.store, run.run_id)]
     if run.details.get("exception"):
         data["exception"] = run.details["exception"]
+    for key in ("insights", "spark", "sparkEventLog", "environment"):
+        if run.details.get(key) is not None:
+            data[key] = run.details[key]
     if fmt == "json":
         emit(data, fmt)
         return
     fields = [{"field": k, "value": v} for k, v in data.items()
-              if k not in {"metrics", "exception"}]
+              if k not in {"metrics", "exception", "insights", "spark", "environment"}]
     emit_table(fields, ("field", "value"), title=f"Job run {run.run_id[:12]}")
     if data["metrics"]:
         rows = [{**m, **{k: human_value(m[k], m["unit"])
@@ -63,6 +66,72 @@ def show_run(app: App, run_id: str, fmt: str) -> None:
                 for m in data["metrics"]]
         emit_table(rows, ("metricName", "sampleCount", "minimum", "average", "maximum",
                           "last"), title="Metrics")
+    if data.get("insights"):
+        _show_insight(data["insights"])
+
+
+def _show_insight(insight: dict[str, Any]) -> None:
+    click.echo()
+    click.secho(f"Insight: {insight.get('title')} [{insight.get('category')}]", bold=True)
+    click.echo(f"  {insight.get('summary')}")
+    location = insight.get("location") or {}
+    if location:
+        click.echo(f"  at {location.get('file')}:{location.get('line')} "
+                   f"in {location.get('function')}")
+        for line in location.get("snippet") or []:
+            mark = ">" if line.get("failing") else " "
+            click.echo(f"   {mark}{line['line']:>5} | {line['code']}")
+    action = insight.get("sparkAction")
+    if action:
+        click.echo(f"  last Spark action: {action.get('name')} at line {action.get('line')}"
+                   + (" (failed)" if action.get("failed") else ""))
+    cause = insight.get("rootCause") or {}
+    if cause.get("exceptionClass"):
+        click.echo(f"  root cause: {cause['exceptionClass']}: {cause.get('message') or ''}")
+    click.echo(f"  recommendation: {insight.get('recommendation')}")
+    changed = (insight.get("whatChanged") or {}).get("summary")
+    if changed:
+        click.echo(f"  changed since run {insight['whatChanged']['baselineRunId'][:12]}: "
+                   + "; ".join(changed))
+
+
+@runs.command("compare")
+@click.argument("run_id")
+@click.option("--with", "with_run_id", metavar="RUN_ID",
+              help="The run to compare with (default: the job's last successful run "
+                   "before RUN_ID).")
+@format_option
+@pass_app
+def compare_run(app: App, run_id: str, with_run_id: str | None, fmt: str) -> None:
+    """What changed from a baseline run to RUN_ID: script diff, arguments, input and
+    output datasets with their sizes, duration, Python and package versions, and the
+    Spark configuration."""
+    from pipetrail.actions.insights import compare_job_runs
+
+    result = compare_job_runs(app.context(), run_id, with_run_id)
+    if fmt == "json":
+        emit(result, fmt)
+        return
+    click.secho(f"Run {result['runId'][:12]} ({result['runState']}) compared with "
+                f"{result['baselineRunId'][:12]} ({result['baselineState']})", bold=True)
+    for line in result["summary"]:
+        click.echo(f"  - {line}")
+    rows = [{"item": "duration (s)", "baseline": result["duration"]["baseline"],
+             "run": result["duration"]["run"]},
+            {"item": "arguments", "baseline": result["arguments"]["baseline"],
+             "run": result["arguments"]["run"]},
+            {"item": "python", "baseline": result["python"]["baseline"],
+             "run": result["python"]["run"]}]
+    rows += [{"item": p["name"], "baseline": p["baseline"], "run": p["run"]}
+             for p in result["packages"]]
+    rows += [{"item": f"{kind} {d['dataset']}", "baseline": d["baseline"], "run": d["run"]}
+             for kind in ("inputs", "outputs") for d in result[kind]]
+    rows += [{"item": c["key"], "baseline": c["baseline"], "run": c["run"]}
+             for c in result.get("sparkConf") or []]
+    emit_table(rows, ("item", "baseline", "run"), title="Compared")
+    diff = result["script"].get("diff")
+    if diff:
+        click.echo(diff, nl=False)
 
 
 @runs.command("stop")

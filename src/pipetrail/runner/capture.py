@@ -102,6 +102,8 @@ class OutputPump(threading.Thread):
             try:
                 record = orjson.loads(line)
             except orjson.JSONDecodeError:
+                # Not a record: plain text the job wrote there (faulthandler's stacks).
+                self._on_record({"t": "text", "ts": ts, "text": line})
                 return
             if isinstance(record, dict):
                 self._on_record(record)

@@ -1,10 +1,11 @@
 """Run hooks: what else happens when a run changes state.
 
 Built-in behaviour (insights on failure, state-change events, notifications) is written
-as hooks, registered exactly as a user's own would be. ``before_final`` runs once the
-final state is known but before it is stored, while the hook can still add to the run's
-``details`` and log through the launch; ``on_state`` runs after every stored state
-change, the final one included.
+as hooks, registered exactly as a user's own would be. ``on_start`` runs once the run is
+recorded as RUNNING, with the launch (a hook can watch side-channel records or start its
+own monitoring); ``before_final`` runs once the final state is known but before it is
+stored, while the hook can still add to the run's ``details`` and log through the
+launch; ``on_state`` runs after every stored state change, the final one included.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from pipetrail.runner.launch import Launch
 
 
 class RunHook:
-    """Subclass and override what you need; both methods do nothing by default."""
+    """Subclass and override what you need; every method does nothing by default."""
+
+    def on_start(self, run: JobRun, launch: Launch) -> None:
+        """Called once ``run`` is RUNNING, before the runner waits for the job."""
 
     def on_state(self, run: JobRun) -> None:
         """Called after each state change of ``run`` is stored."""

@@ -53,6 +53,12 @@ class JobRunner:
 
     def execute(self) -> JobRun:
         self._writer.start()
+        for hook in self.hooks:
+            try:
+                hook.on_start(self.run, self.launch)
+            except Exception as exc:  # a broken hook must not lose the run
+                self.launch.log(ERROR_GROUP, now_ms(),
+                                f"pipetrail: a run hook failed to start: {exc!r}")
         proc = self.launch.proc
         try:
             returncode = self._wait(proc)
@@ -147,6 +153,10 @@ class JobRunner:
                 run.error_message = f"the job exited with code {exit_code}"
         if exception is not None:
             run.details["exception"] = exception
+        environment = self.launch.latest.get("env")
+        if environment is not None:
+            run.details["environment"] = {k: v for k, v in environment.items()
+                                          if k not in {"t", "ts"}}
         duration_ms = completed - run.started_on
         metric = self.launch.metric
         metric("glue.driver.aggregate.elapsedTime", duration_ms, "Milliseconds", completed)
@@ -159,8 +169,14 @@ class JobRunner:
         metric(outcome, 1, "Count", completed, per_job)
         metric("glue.driver.aggregate.elapsedTime", duration_ms, "Milliseconds", completed,
                per_job)
+        if self.hooks:
+            self._writer.sync()  # hooks read what the run recorded (data events …)
         for hook in self.hooks:
-            hook.before_final(run, self.launch)
+            try:
+                hook.before_final(run, self.launch)
+            except Exception as exc:  # a broken hook must not lose the final state
+                self.launch.log(ERROR_GROUP, now_ms(),
+                                f"pipetrail: a run hook failed: {exc!r}")
         self._writer.close()
         run.details["recordsWritten"] = self._writer.written
         if self._writer.failures:

@@ -12,11 +12,13 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import shlex
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +41,11 @@ if TYPE_CHECKING:
     from pipetrail.runner.sampler import Sample
 
 LOGGER_STREAM_SUFFIX = "-logger"
+# Lines of the job's stderr (and of crash reports) kept in memory for failure analysis,
+# each cut to this many characters.
+ERROR_TAIL_LINES = 500
+ERROR_TAIL_CHARS = 16384
+SPARK_SUBMIT_ENV = "PYSPARK_SUBMIT_ARGS"
 
 
 @dataclass
@@ -49,6 +56,8 @@ class RunOptions:
     sample_interval: float = 1.0
     echo: bool = True
     python: str = sys.executable
+    # Where PySpark jobs write their event logs (None: event logging is not switched on).
+    spark_events_dir: Path | None = None
 
 
 class Launch:
@@ -67,6 +76,13 @@ class Launch:
         self.records: queue.SimpleQueue[LogEvent | MetricDatum | AuditEvent] = (
             queue.SimpleQueue())
         self.exception: dict[str, Any] | None = None
+        # The latest side-channel record of each kind (env, spark, spark-action …).
+        self.latest: dict[str, dict[str, Any]] = {}
+        self.error_tail: deque[str] = deque(maxlen=ERROR_TAIL_LINES)
+        self.fault_text: deque[str] = deque(maxlen=ERROR_TAIL_LINES)
+        self._watchers: dict[str, list[Callable[[dict[str, Any]], None]]] = {}
+        self._records_lock = threading.RLock()
+        self.notes: list[str] = []
         self.started_on = now_ms()
         self.started_monotonic = time.monotonic()
         self._dims = {"JobName": job_name, "JobRunId": run_id}
@@ -77,6 +93,8 @@ class Launch:
         self._catch_signals()
         self.pump = OutputPump(self._on_line, self._on_record)
         self.proc = self._spawn()
+        for note in self.notes:
+            self.log(ERROR_GROUP, now_ms(), note)
         # Loaded after the spawn: the job does not wait for psutil's import.
         from pipetrail.runner.sampler import ProcessSampler
 
@@ -95,6 +113,8 @@ class Launch:
             "PIPETRAIL_JOB_NAME": self.job_name,
             "PYSPARK_PYTHON": env.get("PYSPARK_PYTHON", self.options.python),
         })
+        if self.options.spark_events_dir is not None:
+            self._enable_spark_event_log(env, self.options.spark_events_dir)
         command = [self.options.python, "-m", "pipetrail.sdk.bootstrap",
                    str(self.options.script), *self.options.arguments]
         try:
@@ -112,6 +132,20 @@ class Launch:
         self.pump.add(err_r, "error", sys.stderr.fileno() if echo else None)
         self.pump.add(chan_r, "channel")
         return proc
+
+    def _enable_spark_event_log(self, env: dict[str, str], folder: Path) -> None:
+        """Switch on a PySpark job's event log (and the JVM heap gauges of its driver)
+        through ``PYSPARK_SUBMIT_ARGS``, before any settings of the user's own, which
+        therefore win; the folder must exist before the SparkContext starts."""
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self.notes.append(f"pipetrail: Spark event logging is off: cannot create "
+                              f"{folder}: {exc.strerror or exc}")
+            return
+        ours = spark_submit_confs(folder)
+        given = env.get(SPARK_SUBMIT_ENV, "").strip()
+        env[SPARK_SUBMIT_ENV] = f"{ours} {given}" if given else f"{ours} pyspark-shell"
 
     def _catch_signals(self) -> None:
         """From before the spawn, SIGINT and SIGTERM ask for a stop (the runner acts on
@@ -160,12 +194,32 @@ class Launch:
                                      run_id=self.run_id if own else None))
 
     def _on_line(self, kind: str, ts: int, text: str) -> None:
-        self.log(OUTPUT_GROUP if kind == "output" else ERROR_GROUP, ts, text)
+        if kind == "output":
+            self.log(OUTPUT_GROUP, ts, text)
+        else:
+            self.error_tail.append(text[:ERROR_TAIL_CHARS])
+            self.log(ERROR_GROUP, ts, text)
 
     def _on_record(self, record: dict[str, Any]) -> None:
-        handler = CHANNEL_HANDLERS.get(str(record.get("t")))
-        if handler is not None:
-            handler(self, record)
+        kind = str(record.get("t"))
+        handler = CHANNEL_HANDLERS.get(kind)
+        with self._records_lock:  # with watch(): each watcher sees each record once
+            if handler is not None:
+                handler(self, record)
+            watchers = list(self._watchers.get(kind, ()))
+        for watcher in watchers:
+            with contextlib.suppress(Exception):
+                watcher(record)
+
+    def watch(self, kind: str, watcher: Callable[[dict[str, Any]], None]) -> None:
+        """Call ``watcher(record)`` for each side-channel record of ``kind`` from now on,
+        starting with the latest one already received (for kinds kept in ``latest``)."""
+        with self._records_lock:
+            self._watchers.setdefault(kind, []).append(watcher)
+            latest = self.latest.get(kind)
+        if latest is not None:
+            with contextlib.suppress(Exception):
+                watcher(latest)
 
     def _on_sample(self, sample: Sample) -> None:
         ts = sample.timestamp
@@ -200,13 +254,39 @@ def _on_exception(launch: Launch, record: dict[str, Any]) -> None:
     launch.exception = {k: v for k, v in record.items() if k not in {"t", "ts"}}
 
 
+def _keep_latest(launch: Launch, record: dict[str, Any]) -> None:
+    with launch._records_lock:
+        launch.latest[str(record.get("t"))] = record
+
+
+def _on_text(launch: Launch, record: dict[str, Any]) -> None:
+    launch.fault_text.append(str(record.get("text", ""))[:ERROR_TAIL_CHARS])
+
+
 ChannelHandler = Callable[[Launch, dict[str, Any]], None]
 # What the runner does with each kind of side-channel record (see pipetrail.sdk.channel).
 CHANNEL_HANDLERS: dict[str, ChannelHandler] = {
     "log": _on_log,
     "exception": _on_exception,
     "data": on_data,
+    "env": _keep_latest,
+    "spark": _keep_latest,
+    "spark-action": _keep_latest,
+    "spark-totals": _keep_latest,
+    "text": _on_text,
 }
+
+
+def spark_submit_confs(folder: Path) -> str:
+    """The ``--conf`` arguments that switch on a PySpark job's event log in ``folder``
+    and the driver's JVM heap gauges (``jvm.heap.used``, ``jvm.heap.usage``)."""
+    confs = {
+        "spark.eventLog.enabled": "true",
+        "spark.eventLog.dir": folder.resolve().as_uri(),
+        "spark.metrics.conf.driver.source.jvm.class":
+            "org.apache.spark.metrics.source.JvmSource",
+    }
+    return " ".join(f"--conf {shlex.quote(f'{k}={v}')}" for k, v in confs.items())
 
 
 def terminate_tree(pid: int, signum: int) -> None:

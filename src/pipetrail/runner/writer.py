@@ -29,6 +29,13 @@ RETRY_DELAYS = (0.1, 0.2, 0.5, 1.0, 2.0)
 _WAKE = object()  # put on the queue by close() so the thread wakes at once
 
 
+class _Barrier:
+    """Queued by ``sync``: set once everything queued before it is stored."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+
+
 class BatchWriter(threading.Thread):
     def __init__(self, store: Store, records: queue.SimpleQueue[Any] | None = None,
                  interval: float = FLUSH_INTERVAL, pipeline: IngestPipeline | None = None
@@ -46,6 +53,7 @@ class BatchWriter(threading.Thread):
         self._logs: list[LogEvent] = []
         self._metrics: list[MetricDatum] = []
         self._audit: list[AuditEvent] = []
+        self._barriers: list[_Barrier] = []
 
     def put(self, record: LogEvent | MetricDatum | AuditEvent) -> None:
         self._queue.put(record)
@@ -57,12 +65,30 @@ class BatchWriter(threading.Thread):
             except queue.Empty:
                 continue
             self._sort(first)
-            if not self._closing.is_set():
+            if not self._closing.is_set() and not self._barriers:
                 self._closing.wait(self._interval)
             self._drain()
             self._flush(retry_until=None)
+            self._release()
         self._drain()
         self._flush(retry_until=time.monotonic() + 30)
+        self._release()
+
+    def sync(self, timeout: float = 5.0) -> bool:
+        """Wait until everything queued before this call is stored (False on timeout,
+        e.g. while the store is failing)."""
+        if not self.is_alive():
+            return False
+        barrier = _Barrier()
+        self._queue.put(barrier)
+        return barrier.done.wait(timeout)
+
+    def _release(self) -> None:
+        if self._logs or self._metrics or self._audit:
+            return  # still retrying: not stored yet
+        for barrier in self._barriers:
+            barrier.done.set()
+        self._barriers = []
 
     def close(self, timeout: float = 60) -> None:
         self._closing.set()
@@ -71,6 +97,9 @@ class BatchWriter(threading.Thread):
 
     def _sort(self, record: Any) -> None:
         if record is _WAKE:
+            return
+        if isinstance(record, _Barrier):
+            self._barriers.append(record)
             return
         if isinstance(record, LogEvent):
             self._raw_logs.append(record)

@@ -2,10 +2,15 @@
 
 ``python -m pipetrail.sdk.bootstrap SCRIPT [ARGS...]`` behaves like ``python SCRIPT
 [ARGS...]`` (same ``sys.argv``, ``sys.path[0]``, ``__main__``, exit code and traceback),
-with stdout line-buffered so that output streams line by line, with every Python
-``logging`` record also sent to the runner through the side channel, and with the
-data-access capture of :mod:`pipetrail.sdk.capture` installed (it wraps pandas, Polars
-and PySpark when, and only if, the script imports them).
+with stdout line-buffered so that output streams line by line. Under a runner (a side
+channel is open) it also sends, through the channel: every Python ``logging`` record;
+the job's environment (Python and key package versions); the uncaught exception with
+its frames; the datasets the job reads and writes (:mod:`pipetrail.sdk.capture` wraps
+pandas, Polars and PySpark when, and only if, the script imports them); PySpark's
+application and action call sites (:mod:`pipetrail.sdk.spark_hooks`); and, should the
+interpreter crash or be stopped by SIGTERM (a timeout), the Python stack at that moment
+(``faulthandler``, written as plain text lines into the channel, never to the job's own
+stderr).
 
 Frames of the SDK's own wrappers are left out of the tracebacks it prints and reports,
 so an uncaught error looks as it would without Pipetrail.
@@ -13,9 +18,11 @@ so an uncaught error looks as it would without Pipetrail.
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
 import runpy
+import signal
 import sys
 import time
 import traceback
@@ -29,6 +36,8 @@ OFF = ("0", "false", "off", "no")
 
 _SDK_DIR = os.path.dirname(os.path.abspath(__file__))
 _CAPTURE_DIR = os.path.join(_SDK_DIR, "capture") + os.sep
+# How long a job that ends quickly waits for its environment report to be sent.
+ENVIRONMENT_WAIT_SECONDS = 1.0
 
 
 def install_logging_hook(channel: Channel) -> None:
@@ -52,6 +61,20 @@ def install_logging_hook(channel: Channel) -> None:
         original(self, record)
 
     logging.Logger.callHandlers = call_handlers  # type: ignore[method-assign]
+
+
+def install_fault_reports(channel: Channel) -> None:
+    """Dump the Python stacks into the channel on a fatal signal (segfault, abort …) and
+    on SIGTERM (then terminate as before: the previous, default action is chained)."""
+    fd = channel.fileno()
+    if fd is None:
+        return
+    try:
+        faulthandler.enable(file=fd, all_threads=True)
+        if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+            faulthandler.register(signal.SIGTERM, file=fd, all_threads=True, chain=True)
+    except (OSError, ValueError, RuntimeError):
+        return
 
 
 def _user_frames(tb: TracebackType | None, script: str) -> TracebackType | None:
@@ -96,9 +119,13 @@ def report_exception(channel: Channel | None, exc: BaseException, script: str) -
         for f in _without_wrappers(
             traceback.extract_tb(_user_frames(exc.__traceback__, script)))
     ]
-    channel.send({"t": "exception", "ts": int(time.time() * 1000),
-                  "type": type(exc).__qualname__, "module": type(exc).__module__,
-                  "message": str(exc)[:65536], "frames": frames[-200:]})
+    record = {"t": "exception", "ts": int(time.time() * 1000),
+              "type": type(exc).__qualname__, "module": type(exc).__module__,
+              "message": str(exc)[:65536], "frames": frames[-200:]}
+    if isinstance(exc, SyntaxError):  # where the bad code is, not where it was compiled
+        record.update({"file": exc.filename, "line": exc.lineno,
+                       "code": (exc.text or "").strip() or None})
+    channel.send(record)
 
 
 def main() -> None:
@@ -112,12 +139,19 @@ def main() -> None:
         sys.stdout.reconfigure(line_buffering=True)
     channel = Channel.from_env()
     activate(channel)
+    environment = None
     if channel is not None:
+        from pipetrail.sdk.environment import report_environment
+        from pipetrail.sdk.spark_hooks import install_spark_hooks
+
         install_logging_hook(channel)
         if os.environ.get(ENV_DATA_CAPTURE, "1").strip().lower() not in OFF:
             from pipetrail.sdk.capture import install as install_capture
 
             install_capture(channel)
+        install_fault_reports(channel)
+        install_spark_hooks(channel, script)
+        environment = report_environment(channel)
     try:
         runpy.run_path(script, run_name="__main__")
     except (SystemExit, KeyboardInterrupt) as exc:
@@ -129,6 +163,9 @@ def main() -> None:
         print_exception(exc, script)
         sys.stderr.flush()
         sys.exit(1)
+    finally:
+        if environment is not None:
+            environment.join(ENVIRONMENT_WAIT_SECONDS)
 
 
 if __name__ == "__main__":

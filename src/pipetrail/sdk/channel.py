@@ -2,9 +2,12 @@
 
 The runner passes the pipe's file descriptor in ``PIPETRAIL_CHANNEL_FD``. Records are
 ``{"t": KIND, ...}``; kinds so far: ``log`` (a Python logging record), ``exception``
-(the job's uncaught exception, with its frames) and ``data`` (a dataset read or written,
-see :mod:`pipetrail.sdk.data`). Only the standard library is used, so the job's start-up
-stays fast.
+(the job's uncaught exception, with its frames), ``data`` (a dataset read or written,
+see :mod:`pipetrail.sdk.data`), ``env`` (Python and package versions), ``spark`` (a
+SparkContext started), ``spark-action`` (an action's call site), ``spark-totals`` (the
+application's final totals). ``faulthandler`` may also write plain text lines (a crashed
+job's stacks); the runner receives them as ``text`` records. Only the standard library
+is used, so the job's start-up stays fast.
 
 The bootstrap makes its channel the *active* one (:func:`activate`); code inside the job
 finds it with :func:`active`, which is ``None`` outside ``pipetrail run``.
@@ -37,6 +40,12 @@ class Channel:
         try:
             return cls(int(value))
         except (ValueError, OSError):
+            return None
+
+    def fileno(self) -> int | None:
+        try:
+            return self._file.fileno()
+        except (OSError, ValueError):
             return None
 
     def send(self, record: dict[str, Any]) -> None:

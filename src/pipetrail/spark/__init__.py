@@ -1,12 +1,25 @@
-"""Spark event-log analysis: REST-API figures, SQL datasets and findings.
+"""Spark: event-log analysis (``analyze``: REST-API figures, SQL datasets and findings;
+see ``docs/spark.md``) and live monitoring of a PySpark job's application (``live``).
 
-``analyze(path)`` reads a Spark event log (a file or a rolling folder, any codec Spark
-writes) and returns a :class:`SparkReport`; see ``docs/spark.md``.
+Names are loaded on first use, so the live monitor does not pull in the analysis.
 """
 
-from pipetrail.spark.analysis import SparkReport, analyze
-from pipetrail.spark.findings import Finding, Registry, default_registry, heuristic
-from pipetrail.spark.sql import DataAccess
+from __future__ import annotations
 
-__all__ = ["DataAccess", "Finding", "Registry", "SparkReport", "analyze", "default_registry",
-           "heuristic"]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "SparkReport": "pipetrail.spark.analysis", "analyze": "pipetrail.spark.analysis",
+    "Finding": "pipetrail.spark.findings", "Registry": "pipetrail.spark.findings",
+    "default_registry": "pipetrail.spark.findings", "heuristic": "pipetrail.spark.findings",
+    "DataAccess": "pipetrail.spark.sql",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'pipetrail.spark' has no attribute {name!r}")

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from pipetrail.sdk.data import captured_call, capturing
 
-WRAPPED_MARK = "__pipetrail_wrapped__"
+WRAPPED_MARK = "__pipetrail_data_capture__"  # distinct from the Spark hooks' mark
 
 
 class Access(Protocol):
