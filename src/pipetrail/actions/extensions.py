@@ -9,20 +9,32 @@ from __future__ import annotations
 
 from pipetrail.actions.context import ActionContext
 from pipetrail.alarms.evaluator import ChangeListener
+from pipetrail.events.alarm_events import AlarmNotifications
+from pipetrail.events.notifier import Notifier
 from pipetrail.ingest.pipeline import IngestPipeline
 from pipetrail.runner.alarm_watch import AlarmWatch
 from pipetrail.runner.hooks import RunHook
+from pipetrail.runner.run_events import RunEvents
 
 
 def run_hooks(ctx: ActionContext) -> list[RunHook]:
     """The hooks of every run started through ``ctx``."""
-    hooks: list[RunHook] = [AlarmWatch(ctx.store, alarm_listeners(ctx))]
+    notifier = Notifier(ctx.store, ctx.workspace, background=True)
+    hooks: list[RunHook] = [
+        AlarmWatch(ctx.store, alarm_listeners(ctx, notifier)),
+        # After AlarmWatch, so that the final flush also sends the last alarm changes.
+        RunEvents(notifier, ctx.workspace),
+    ]
     return hooks
 
 
-def alarm_listeners(ctx: ActionContext) -> list[ChangeListener]:
-    """What happens when an alarm changes state (events, notifications …)."""
-    listeners: list[ChangeListener] = []
+def alarm_listeners(ctx: ActionContext, notifier: Notifier | None = None
+                    ) -> list[ChangeListener]:
+    """What happens when an alarm changes state: an event on the bus and the alarm's
+    actions. Without a ``notifier``, deliveries are made at once, within the call."""
+    listeners: list[ChangeListener] = [
+        AlarmNotifications(notifier or Notifier(ctx.store, ctx.workspace), ctx.workspace),
+    ]
     return listeners
 
 
