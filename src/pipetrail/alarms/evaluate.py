@@ -4,7 +4,8 @@ One evaluation looks at the *evaluation range*: the ``N + 2`` most recent comple
 periods (CloudWatch fetches more periods than ``EvaluationPeriods`` N and does not publish
 how many; its documented example uses 5 for N = 3, which ``N + 2`` reproduces). Periods
 end on the evaluation cadence: every minute for periods of 60 s or more, every 10 s for
-high-resolution periods, so a 5-minute alarm slides minute by minute.
+10, 20 and 30 s periods, every period for 1 and 5 s periods (which CloudWatch does not
+offer), so a 5-minute alarm slides minute by minute.
 
 Then, with M = DatapointsToAlarm:
 
@@ -78,7 +79,11 @@ def evaluation_range(alarm: MetricAlarm) -> int:
 
 
 def cadence_ms(alarm: MetricAlarm) -> int:
-    return STANDARD_CADENCE_MS if alarm.period >= 60 else HIGH_RESOLUTION_CADENCE_MS
+    """Evaluation cadence: a minute for periods of 60 s and more, 10 s for 10/20/30 s
+    periods (as CloudWatch), and the period itself for 1 and 5 s (Pipetrail's own)."""
+    if alarm.period >= 60:
+        return STANDARD_CADENCE_MS
+    return min(HIGH_RESOLUTION_CADENCE_MS, alarm.period * 1000)
 
 
 def evaluation_window(

@@ -346,9 +346,11 @@ def put_events(app: App, entries_arg: str | None, source: str | None,
     if fmt == "json":
         emit_json(result)
     else:
-        for item in result["entries"]:
-            click.echo(f"event {item['eventId']}" if "eventId" in item
-                       else f"refused: {item['errorMessage']}")
+        for number, item in enumerate(result["entries"], 1):
+            if "eventId" in item:
+                click.echo(f"event {item['eventId']}")
+            else:
+                click.echo(f"error: entry {number} refused: {item['errorMessage']}", err=True)
         for attempt in result["deliveries"]:
             click.echo(_attempt_text(attempt))
     if result["failedEntryCount"]:

@@ -375,8 +375,8 @@ class EventsStore(StoreBase):
         """Create the cursor at ``position`` unless it exists; True when created."""
         with self._write() as conn:
             result = conn.execute(self._insert_ignore(t.event_cursors).values(
-                name=name, position=position, updated_on=now))
-            return bool(result.rowcount and result.rowcount > 0)
+                name=name, position=position, updated_on=now).returning(t.event_cursors.c.name))
+            return result.first() is not None
 
     def delete_cursor(self, name: str) -> None:
         with self._write() as conn:
