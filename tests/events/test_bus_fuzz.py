@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -39,6 +40,12 @@ def test_entries_are_accepted_or_refused(entry: dict[str, Any]) -> None:
     except ValidationError:
         return
     assert event.to_json()["source"] == entry["Source"]
+
+
+@pytest.mark.parametrize("when", [float("inf"), 1e300, -5, "99999999999999999999", "x", [1]])
+def test_entry_times_out_of_range_are_refused(when: object) -> None:
+    with pytest.raises(ValidationError, match=r"(?i)time"):
+        _entry_event(CTX, {"Source": "a", "DetailType": "b", "Time": when})
 
 
 @settings(max_examples=150, deadline=None)

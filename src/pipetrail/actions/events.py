@@ -6,6 +6,7 @@ RedriveDeadLetters. Delivery itself (:func:`delivery_loop`) is not an API call."
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -32,6 +33,7 @@ MAX_SOURCE = 256
 MAX_RESOURCES = 20
 RESERVED_SOURCES = ("aws.", "pipetrail.")
 MAX_LIST = 1000
+MAX_TIME_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 
 
 def _rule_resource(ctx: ActionContext, name: str) -> Resource:
@@ -240,15 +242,25 @@ def _entry_event(ctx: ActionContext, entry: Mapping[str, Any]) -> EventEnvelope:
     when = entry.get("Time")
     time_ms = now_ms()
     if when is not None:
-        if isinstance(when, bool) or not isinstance(when, str | int | float):
-            raise ValidationError("Time must be an ISO 8601 time or epoch seconds")
-        time_ms = parse_time(str(int(when)) if isinstance(when, int | float) else when)
+        time_ms = _entry_time(when)
     event = EventEnvelope(source=source, detail_type=kind, detail=detail,
                           account=ctx.workspace, resources=tuple(resources), time_ms=time_ms)
     size = len(orjson.dumps(event.to_json()))
     if size > MAX_EVENT_BYTES:
         raise ValidationError(f"the event is {size} bytes; at most {MAX_EVENT_BYTES}")
     return event
+
+
+def _entry_time(when: object) -> int:
+    """An entry's ``Time``: ISO 8601 text or epoch seconds, between 1970 and 9999."""
+    if isinstance(when, bool) or not isinstance(when, str | int | float):
+        raise ValidationError("Time must be an ISO 8601 time or epoch seconds")
+    if isinstance(when, float) and not math.isfinite(when):
+        raise ValidationError("Time must be a finite number of epoch seconds")
+    time_ms = parse_time(str(int(when)) if isinstance(when, int | float) else when)
+    if not 0 <= time_ms <= MAX_TIME_MS:
+        raise ValidationError(f"Time {when!r} is not between 1970 and 9999")
+    return time_ms
 
 
 def attempt_json(attempt: Attempt) -> dict[str, Any]:
