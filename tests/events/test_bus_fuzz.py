@@ -72,3 +72,17 @@ def test_rules_are_accepted_or_refused(name: str, pattern: str, state: str,
         return
     assert rule.pattern is not None
     assert isinstance(rule.receives_trail, bool)
+
+
+@pytest.mark.parametrize("url, message", [
+    ("http://[x/", "not a valid URL"),
+    ("http://a b/", "spaces or control characters"),
+    ("ftp://host/", "not an http:// or https:// URL"),
+    ("http:///path", "not an http:// or https:// URL"),
+    ("http://host:99999/", "invalid port"),
+])
+def test_bad_urls_are_refused(url: str, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Target.from_request("t", "webhook", {"url": url}, "0123456789abcdef")
+    with pytest.raises(ValidationError, match=message):
+        Target.from_request("t", "slack", {"url": url}, None)

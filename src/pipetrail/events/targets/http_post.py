@@ -21,7 +21,12 @@ USER_AGENT = f"pipetrail/{__version__}"
 def check_url(url: object, what: str = "url") -> str:
     if not isinstance(url, str) or not url:
         raise ValidationError(f"a {what} is required")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise ValidationError(f"{what} is not a valid URL: {exc}") from None
+    if any(ch.isspace() or ord(ch) < 32 for ch in url):
+        raise ValidationError(f"{what} must not contain spaces or control characters")
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ValidationError(f"{what} {_shown(url)!r} is not an http:// or https:// URL")
     try:
