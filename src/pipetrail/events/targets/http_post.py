@@ -42,10 +42,12 @@ def shown_url(url: str) -> str:
 
 
 def _shown(url: str) -> str:
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(invalid URL)"
+    host = parts.netloc.rpartition("@")[2]  # without user:password
+    return f"{parts.scheme}://{host}{parts.path}"
 
 
 def post(url: str, body: bytes, headers: Mapping[str, str], ctx: SendContext,
