@@ -75,7 +75,8 @@ class Slack:
             raise DeliveryError("NO_RESOURCE", "the Slack target has no webhook URL",
                                 retriable=False)
         body = orjson.dumps(slack_payload(orjson.loads(event_text)))
-        post(secret, body, {}, ctx, f"Slack webhook at {shown_url(secret).split('/')[2]}")
+        host = shown_url(secret).partition("://")[2].partition("/")[0] or "(unknown host)"
+        post(secret, body, {}, ctx, f"Slack webhook at {host}")
 
 
 SLACK = Slack()
