@@ -29,7 +29,9 @@ def settings(tmp_path: Path) -> Settings:
 def test_state_changes_are_published_and_flushed_at_the_end(ctx: ActionContext,
                                                             tmp_path: Path) -> None:
     seen = tmp_path / "seen"
-    put_target(ctx, "log", "command", {"command": ["sh", "-c", f"cat >> {seen}; echo >> {seen}"]})
+    seen.mkdir()
+    put_target(ctx, "log", "command", {"command": [
+        "sh", "-c", f'cat > "{seen}/$PIPETRAIL_EVENT_ID.json"']})
     put_rule(ctx, "runs", '{"source": ["pipetrail.jobs"], "detail": {"jobName": ["nightly"]}}',
              targets=["log"])
     notifier = Notifier(ctx.store, ctx.workspace, background=True,
@@ -42,7 +44,7 @@ def test_state_changes_are_published_and_flushed_at_the_end(ctx: ActionContext,
     run.details["insights"] = INSIGHTS
     hook.on_state(run)  # publishes, then delivers what is left before returning
     events = {e["detail"]["state"]: e["detail"]
-              for e in map(json.loads, seen.read_text().splitlines())}
+              for e in (json.loads(p.read_text()) for p in seen.iterdir())}
     assert sorted(events) == ["FAILED", "RUNNING"]
     failed = events["FAILED"]
     assert failed["insights"] == INSIGHTS
