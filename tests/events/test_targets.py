@@ -80,6 +80,11 @@ def test_webhook_requests_are_signed_over_timestamp_and_body(
     assert request.headers["x-pipetrail-delivery-id"] == attempt.delivery_id
     assert request.headers["x-pipetrail-attempt"] == "1"
     assert request.headers["x-team"] == "data"
+    shown, _ = put_target(ctx, "hook", "webhook", {"url": receiver.url,
+                                                   "headers": {"Authorization": "Bearer tok"}})
+    assert shown["headers"] == {"Authorization": "(hidden)"}
+    assert "Bearer tok" not in json.dumps(ctx.store.lookup_audit_events(
+        AuditQuery(event_name="PutTarget")))
     assert ctx.store.list_deliveries(PENDING) == []
 
 

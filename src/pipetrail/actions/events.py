@@ -20,6 +20,7 @@ from pipetrail.events.notifier import Notifier
 from pipetrail.events.rules import Rule, check_name, check_targets, rule_arn, target_arn
 from pipetrail.events.settings import DeliverySettings
 from pipetrail.events.targets import Target, get_kind
+from pipetrail.events.targets.target import masked
 from pipetrail.events.trail_events import CURSOR as TRAIL_CURSOR
 from pipetrail.model.audit import MAX_EVENT_BYTES, Resource
 from pipetrail.model.clock import iso_from_ms, now_ms, parse_time
@@ -148,8 +149,9 @@ def _target(stored: StoredTarget) -> Target:
 
 
 def _safe_config(kind: str, config: Mapping[str, Any]) -> dict[str, Any]:
-    """What of a target request may be recorded in the trail: no secret, no Slack URL."""
-    return {k: v for k, v in config.items() if not (kind == "slack" and k == "url")}
+    """What of a target request may be recorded in the trail: no secret, no Slack URL,
+    no header values."""
+    return masked({k: v for k, v in config.items() if not (kind == "slack" and k == "url")})
 
 
 def put_target(ctx: ActionContext, name: str, kind: str, config: Mapping[str, Any],

@@ -31,6 +31,14 @@ MAX_EVENT_AGE = 86_400
 COMMON_KEYS = ("timeoutSeconds", "retryPolicy")
 
 
+def masked(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """``settings`` with header values hidden."""
+    data = dict(settings)
+    if isinstance(data.get("headers"), Mapping):
+        data["headers"] = dict.fromkeys(data["headers"], "(hidden)")
+    return data
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     maximum_retry_attempts: int = MAX_RETRY_ATTEMPTS
@@ -123,11 +131,12 @@ class Target:
         return target
 
     def to_json(self, workspace: str) -> dict[str, Any]:
-        """The target as shown to people and programs: never its secret."""
+        """The target as shown to people and programs: never its secret, nor the values
+        of extra headers (which often carry tokens)."""
         data: dict[str, Any] = {
             "name": self.name, "arn": target_arn(workspace, self.name), "type": self.kind,
             "description": self.target_kind.describe(self.settings),
-            **self.settings,
+            **masked(self.settings),
             "timeoutSeconds": self.effective_timeout,
             "retryPolicy": self.retry.to_json(),
         }
