@@ -4,7 +4,6 @@ event targets or rules, delivered to a real webhook receiver."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +26,6 @@ from tests.events.receivers import WebhookReceiver
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(home=tmp_path / "home")
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    server = WebhookReceiver()
-    yield server
-    server.close()
 
 
 def metric_alarm(name: str = "cpu", **fields: Any) -> dict[str, Any]:

@@ -8,19 +8,9 @@ import json
 import os
 import signal
 import time
-from collections.abc import Iterator
-
-import pytest
 
 from tests.conftest import Cli
 from tests.events.receivers import WebhookReceiver
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    server = WebhookReceiver()
-    yield server
-    server.close()
 
 
 def ok(result: object) -> str:
