@@ -114,7 +114,7 @@ def test_band_width_defaults_to_two() -> None:
         ({"statistic": None, "extended_statistic": "Average"}, "give it as Statistic"),
         ({"statistic": None, "extended_statistic": "p999"}, "outside 0..100"),
         ({"period": 45}, "Period 45 s is not allowed"),
-        ({"period": 3}, "not allowed"),
+        ({"period": 7}, "not allowed"),  # 1 and 5 s are allowed (sub-10 s metrics); 7 is not
         ({"evaluation_periods": 0}, "EvaluationPeriods"),
         ({"datapoints_to_alarm": 4}, "DatapointsToAlarm (4) cannot be more"),
         ({"datapoints_to_alarm": 0}, "DatapointsToAlarm must be"),

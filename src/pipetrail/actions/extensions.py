@@ -7,8 +7,9 @@ Each built-in is one line here.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pipetrail.actions.context import ActionContext
-from pipetrail.alarms.evaluator import ChangeListener
 from pipetrail.events.alarm_events import AlarmNotifications
 from pipetrail.events.notifier import Notifier
 from pipetrail.ingest.pipeline import IngestPipeline
@@ -16,15 +17,16 @@ from pipetrail.runner.alarm_watch import AlarmWatch
 from pipetrail.runner.hooks import RunHook
 from pipetrail.runner.run_events import RunEvents
 
+if TYPE_CHECKING:
+    from pipetrail.alarms.evaluator import ChangeListener
+
 
 def run_hooks(ctx: ActionContext) -> list[RunHook]:
     """The hooks of every run started through ``ctx``."""
     notifier = Notifier(ctx.store, ctx.workspace, background=True)
-    hooks: list[RunHook] = [
-        AlarmWatch(ctx.store, alarm_listeners(ctx, notifier)),
-        # After AlarmWatch, so that the final flush also sends the last alarm changes.
-        RunEvents(notifier, ctx.workspace),
-    ]
+    hooks: list[RunHook] = [AlarmWatch(ctx.store, alarm_listeners(ctx, notifier))]
+    # After AlarmWatch, so that the final flush also sends the last alarm changes.
+    hooks.append(RunEvents(notifier, ctx.workspace))
     return hooks
 
 

@@ -36,6 +36,7 @@ MAX_ACTION = 1024
 MAX_SPAN_SHORT_PERIOD = 86_400  # period x evaluation periods, when the period is < 1 hour
 MAX_SPAN = 604_800  # period x evaluation periods, when the period is >= 1 hour
 DEFAULT_BAND_WIDTH = 2.0
+# CloudWatch allows 10, 20 and 30 s; Pipetrail adds 1 and 5 s (metrics arrive every second).
 ALARM_HIGH_RESOLUTION_PERIODS = (1, 5, 10, 20, 30)
 METRIC_ID = "m1"
 BAND_ID = "ad1"

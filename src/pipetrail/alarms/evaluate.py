@@ -4,8 +4,7 @@ One evaluation looks at the *evaluation range*: the ``N + 2`` most recent comple
 periods (CloudWatch fetches more periods than ``EvaluationPeriods`` N and does not publish
 how many; its documented example uses 5 for N = 3, which ``N + 2`` reproduces). Periods
 end on the evaluation cadence: every minute for periods of 60 s or more, every 10 s for
-10, 20 and 30 s periods, every period for 1 and 5 s periods (which CloudWatch does not
-offer), so a 5-minute alarm slides minute by minute.
+high-resolution periods, so a 5-minute alarm slides minute by minute.
 
 Then, with M = DatapointsToAlarm:
 
@@ -79,8 +78,8 @@ def evaluation_range(alarm: MetricAlarm) -> int:
 
 
 def cadence_ms(alarm: MetricAlarm) -> int:
-    """Evaluation cadence: a minute for periods of 60 s and more, 10 s for 10/20/30 s
-    periods (as CloudWatch), and the period itself for 1 and 5 s (Pipetrail's own)."""
+    """How often the alarm is evaluated: every minute for periods of a minute or more,
+    every 10 s for 10-30 s periods (as CloudWatch), every period for 1 and 5 s periods."""
     if alarm.period >= 60:
         return STANDARD_CADENCE_MS
     return min(HIGH_RESOLUTION_CADENCE_MS, alarm.period * 1000)

@@ -19,9 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from pipetrail.alarms.composite import CompositeAlarm
-from pipetrail.alarms.definition import MetricAlarm
-from pipetrail.alarms.state import AlarmState, StateChange, reason_time
 from pipetrail.events.envelope import EventEnvelope
 from pipetrail.events.notifier import Notifier
 from pipetrail.events.rules import DISABLED, parse_events_arn
@@ -30,13 +27,21 @@ from pipetrail.model.errors import NotFoundError, PipetrailError
 from pipetrail.store.alarms import HistoryItem
 
 if TYPE_CHECKING:
+    from pipetrail.alarms.composite import CompositeAlarm
+    from pipetrail.alarms.definition import MetricAlarm
+    from pipetrail.alarms.state import AlarmState, StateChange
     from pipetrail.store import Store
+
+# The alarm modules are imported only when an alarm changes (runs without alarms never
+# load them).
 
 ALARMS_SOURCE = "pipetrail.alarms"
 ALARM_STATE_CHANGE = "Alarm State Change"
 
 
 def _state(state: AlarmState) -> dict[str, Any]:
+    from pipetrail.alarms.state import reason_time
+
     data: dict[str, Any] = {"value": state.value.value, "reason": state.reason,
                             "timestamp": reason_time(state.timestamp)}
     if state.reason_data is not None:
@@ -45,6 +50,8 @@ def _state(state: AlarmState) -> dict[str, Any]:
 
 
 def _configuration(alarm: MetricAlarm | CompositeAlarm) -> dict[str, Any]:
+    from pipetrail.alarms.composite import CompositeAlarm
+
     if isinstance(alarm, CompositeAlarm):
         return {"description": alarm.description, "alarmRule": alarm.rule}
     metric: dict[str, Any] = {"namespace": alarm.namespace, "name": alarm.metric_name,

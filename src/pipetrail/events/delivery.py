@@ -24,8 +24,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import psutil
-
 from pipetrail.events.settings import DeliverySettings
 from pipetrail.events.targets import DeliveryError, SendContext, Target
 from pipetrail.model.clock import now_ms
@@ -78,6 +76,8 @@ class Attempt:
 
 
 def _process_start_ms(pid: int) -> int | None:
+    import psutil
+
     try:
         return int(psutil.Process(pid).create_time() * 1000)
     except psutil.Error:

@@ -10,12 +10,8 @@ dead letters at once; temporary ones (4xx, connection trouble) are retried.
 from __future__ import annotations
 
 import re
-import smtplib
-import ssl
 from collections.abc import Mapping
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -24,6 +20,10 @@ from pipetrail.events.targets.kind import DeliveryError, SendContext
 from pipetrail.events.targets.render import summarize
 from pipetrail.model.errors import ValidationError
 
+if TYPE_CHECKING:  # the mail modules are loaded when mail is sent
+    import smtplib
+    from email.message import EmailMessage
+
 MAX_RECIPIENTS = 50
 MAX_PREFIX = 100
 _ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+")
@@ -31,6 +31,9 @@ _ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+")
 
 def email_message(event: Mapping[str, Any], sender: str, recipients: list[str],
                   prefix: str) -> EmailMessage:
+    from email.message import EmailMessage
+    from email.utils import formatdate, make_msgid
+
     summary = summarize(event)
     message = EmailMessage()
     message["Subject"] = f"{prefix} {summary.title}".strip()[:250]
@@ -85,6 +88,9 @@ class Email:
 
     def send(self, config: Mapping[str, Any], secret: str | None, event_text: str,
              ctx: SendContext) -> None:
+        import smtplib
+        import ssl
+
         if ctx.settings.error is not None:
             raise DeliveryError("CONFIGURATION", ctx.settings.error)
         smtp = ctx.settings.smtp
@@ -122,6 +128,9 @@ class Email:
 
 
 def _connect(smtp: SmtpSettings, timeout: float) -> smtplib.SMTP:
+    import smtplib
+    import ssl
+
     context = ssl.create_default_context(cafile=smtp.ca_file)
     if smtp.security == "tls":
         return smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=timeout, context=context)
