@@ -10,9 +10,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pipetrail.actions.context import ActionContext
+from pipetrail.events.alarm_events import AlarmNotifications
+from pipetrail.events.notifier import Notifier
 from pipetrail.ingest.pipeline import IngestPipeline
 from pipetrail.runner.alarm_watch import AlarmWatch
 from pipetrail.runner.hooks import RunHook
+from pipetrail.runner.run_events import RunEvents
+
+if TYPE_CHECKING:
+    from pipetrail.alarms.evaluator import ChangeListener
 
 if TYPE_CHECKING:
     from pipetrail.alarms.evaluator import ChangeListener
@@ -23,17 +29,25 @@ def run_hooks(ctx: ActionContext) -> list[RunHook]:
     from pipetrail.insights.hook import InsightsHook
     from pipetrail.spark.live import SparkMonitorHook
 
+    notifier = Notifier(ctx.store, ctx.workspace, background=True)
     hooks: list[RunHook] = [
-        AlarmWatch(ctx.store, alarm_listeners(ctx)),
+        AlarmWatch(ctx.store, alarm_listeners(ctx, notifier)),
         SparkMonitorHook(),  # before insights: they read the Spark details it records
         InsightsHook(ctx.store),
+        # Last: its final flush also sends the last alarm changes, and the state-change
+        # event carries the insights.
+        RunEvents(notifier, ctx.workspace),
     ]
     return hooks
 
 
-def alarm_listeners(ctx: ActionContext) -> list[ChangeListener]:
-    """What happens when an alarm changes state (events, notifications …)."""
-    listeners: list[ChangeListener] = []
+def alarm_listeners(ctx: ActionContext, notifier: Notifier | None = None
+                    ) -> list[ChangeListener]:
+    """What happens when an alarm changes state: an event on the bus and the alarm's
+    actions. Without a ``notifier``, deliveries are made at once, within the call."""
+    listeners: list[ChangeListener] = [
+        AlarmNotifications(notifier or Notifier(ctx.store, ctx.workspace), ctx.workspace),
+    ]
     return listeners
 
 

@@ -24,7 +24,7 @@ def alarms() -> None:
 @click.option("--dimension", "dimensions", multiple=True, metavar="KEY=VALUE",
               help="A dimension (repeat); the metric's dimensions must match exactly.")
 @click.option("--statistic", help="SampleCount, Average, Sum, Minimum, Maximum, or p99 …")
-@click.option("--period", type=int, help="Seconds: 10, 20, 30 or a multiple of 60.")
+@click.option("--period", type=int, help="Seconds: 1, 5, 10, 20, 30 or a multiple of 60.")
 @click.option("--evaluation-periods", type=int, help="N: periods evaluated.")
 @click.option("--datapoints-to-alarm", type=int, help="M of N (default N).")
 @click.option("--threshold", type=float)

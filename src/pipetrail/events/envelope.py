@@ -115,7 +115,8 @@ def job_run_state_change(run: JobRun, workspace: str = DEFAULT_WORKSPACE,
 
     ``detail`` follows Glue's job state events: ``jobName``, ``jobRunId``, ``state``,
     ``severity`` (INFO, WARN or ERROR for terminal states, else INFO), ``message``, plus
-    ``attempt`` and, once finished, ``executionTime`` and ``exitCode``.
+    ``attempt``, once finished ``executionTime`` and ``exitCode``, and ``insights``
+    (the run's failure analysis, ``run.details["insights"]``) when there are any.
     """
     detail: dict[str, Any] = {
         "jobName": run.job_name,
@@ -129,6 +130,9 @@ def job_run_state_change(run: JobRun, workspace: str = DEFAULT_WORKSPACE,
         detail["executionTime"] = run.execution_time
     if run.exit_code is not None:
         detail["exitCode"] = run.exit_code
+    insights = run.details.get("insights")
+    if insights:
+        detail["insights"] = insights
     return EventEnvelope(
         source=JOBS_SOURCE,
         detail_type=JOB_RUN_STATE_CHANGE,

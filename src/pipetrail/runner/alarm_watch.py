@@ -1,14 +1,15 @@
 """Evaluates the alarms on a run's job while the run lasts, without any server.
 
-A ``pipetrail run`` evaluates, every second, the alarms whose dimensions name its job
-or its run, and once more after the final state, so alarms on the run's own metrics
-(memory, CPU, failures) change state — and act — while it runs.
+A ``pipetrail run`` evaluates, every second (just after the second), the alarms whose
+dimensions name its job or its run, and once more after the final state, so alarms on
+the run's own metrics (memory, CPU, failures) change state — and act — while it runs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from pipetrail.store import Store
 
 INTERVAL_SECONDS = 1.0
+SETTLE_SECONDS = 0.1
 
 
 class AlarmWatch(RunHook):
@@ -66,5 +68,11 @@ class AlarmWatch(RunHook):
             self.evaluate()
 
     def _loop(self) -> None:
-        while not self._stop.wait(self._interval):
+        while not self._stop.wait(self._next_wait()):
             self.evaluate()
+
+    def _next_wait(self) -> float:
+        """Until just after the next whole interval of clock time: periods end on whole
+        seconds, so a period is evaluated as soon as it is complete (its last datums
+        get ``SETTLE_SECONDS`` to be stored)."""
+        return self._interval - time.time() % self._interval + SETTLE_SECONDS

@@ -18,7 +18,7 @@ from sqlalchemy import (
 
 # The newest migration; checked against Alembic's head by the test suite so that the
 # fast start-up path (no Alembic import) stays correct.
-SCHEMA_HEAD = "0003"
+SCHEMA_HEAD = "0006"
 
 metadata = MetaData()
 
@@ -149,4 +149,62 @@ alarm_history = Table(
     Column("summary", Text, nullable=False),
     Column("data", Text, nullable=False),
     Index("ix_alarm_history_name_time", "alarm_name", "timestamp"),
+)
+
+event_rules = Table(
+    "event_rules",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("pattern", Text, nullable=False),
+    Column("state", String(48), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("created_on", BigInteger, nullable=False),
+    Column("updated_on", BigInteger, nullable=False),
+)
+
+event_targets = Table(
+    "event_targets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("config", Text, nullable=False),
+    Column("secret", Text),
+    Column("created_on", BigInteger, nullable=False),
+    Column("updated_on", BigInteger, nullable=False),
+)
+
+event_rule_targets = Table(
+    "event_rule_targets",
+    metadata,
+    Column("rule_name", String(64), primary_key=True),
+    Column("target_name", String(64), primary_key=True),
+    Index("ix_event_rule_targets_target", "target_name"),
+)
+
+event_deliveries = Table(
+    "event_deliveries",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("event_id", String(64), nullable=False),
+    Column("origin", String(1024), nullable=False),
+    Column("target_name", String(64), nullable=False),
+    Column("event", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("queued_on", BigInteger, nullable=False),
+    Column("next_attempt", BigInteger, nullable=False),
+    Column("lease_owner", String(255)),
+    Column("lease_until", BigInteger),
+    Column("error_code", String(64)),
+    Column("error_message", Text),
+    Column("dead_on", BigInteger),
+    Index("ix_event_deliveries_due", "state", "next_attempt"),
+)
+
+event_cursors = Table(
+    "event_cursors",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("updated_on", BigInteger, nullable=False),
 )

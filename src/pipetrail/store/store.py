@@ -14,6 +14,7 @@ from pipetrail.store.alarms import AlarmsStore
 from pipetrail.store.audit import AuditQuery, AuditStore
 from pipetrail.store.base import short_error
 from pipetrail.store.engine import make_engine, normalise_url, safe_url
+from pipetrail.store.events import EventsStore
 from pipetrail.store.logs import LogsStore
 from pipetrail.store.metrics import MetricsStore
 from pipetrail.store.migrate import ensure_schema
@@ -22,7 +23,7 @@ from pipetrail.store.runs import RunsStore
 __all__ = ["AuditQuery", "Store", "open_store"]
 
 
-class Store(RunsStore, LogsStore, MetricsStore, AuditStore, AlarmsStore):
+class Store(RunsStore, LogsStore, MetricsStore, AuditStore, AlarmsStore, EventsStore):
     """Durable state on SQLite or PostgreSQL. Thread-safe; share one per process."""
 
 
