@@ -34,21 +34,23 @@ def run_streams(run_id: str, which: str) -> list[tuple[str, str]]:
     return [pairs[which]]
 
 
-def _resources(ctx: ActionContext, pairs: list[tuple[str, str]]) -> list[Resource]:
+def stream_resources(ctx: ActionContext, run_id: str, which: str) -> list[Resource]:
+    """The log streams of a stored run that ``which`` names."""
+    run = ctx.store.get_run(run_id)
     return [Resource("Pipetrail::Logs::LogStream", log_stream_arn(ctx.workspace, g, s))
-            for g, s in pairs]
+            for g, s in run_streams(run.run_id, which)]
 
 
 def get_log_events(ctx: ActionContext, run_id: str, stream: str = "all", limit: int = 1000,
                    newest: bool = False) -> list[LogEvent]:
     """GetLogEvents: a run's log events in write order (``newest``: the last ``limit``)."""
     params = {"jobRunId": run_id, "stream": stream, "limit": limit}
-    with ctx.call(SOURCE, "GetLogEvents", read_only=True, params=params) as call:
+    with ctx.call(SOURCE, "GetLogEvents", read_only=True, params=params,
+                  resources=lambda: stream_resources(ctx, run_id, stream)) as call:
         if not 1 <= limit <= MAX_LIMIT:
             raise ValidationError(f"limit must be between 1 and {MAX_LIMIT}")
         run = ctx.store.get_run(run_id)
         pairs = run_streams(run.run_id, stream)
-        call.resources = _resources(ctx, pairs)
         call.run_id = run.run_id
         return ctx.store.read_streams(pairs, limit=limit, newest=newest)
 
@@ -58,12 +60,12 @@ def tail(ctx: ActionContext, run_id: str, stream: str = "all", lines: int = 10,
     """StartLiveTail: the last ``lines`` events, then (``follow``) new ones as they are
     stored, until the run ends."""
     params = {"jobRunId": run_id, "stream": stream, "lines": lines, "follow": follow}
-    with ctx.call(SOURCE, "StartLiveTail", read_only=True, params=params) as call:
+    with ctx.call(SOURCE, "StartLiveTail", read_only=True, params=params,
+                  resources=lambda: stream_resources(ctx, run_id, stream)) as call:
         if not 0 <= lines <= MAX_LIMIT:
             raise ValidationError(f"lines must be between 0 and {MAX_LIMIT}")
         run = ctx.store.get_run(run_id)
         pairs = run_streams(run.run_id, stream)
-        call.resources = _resources(ctx, pairs)
         call.run_id = run.run_id
     last_id = 0
     if lines:

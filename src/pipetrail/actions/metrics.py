@@ -50,9 +50,10 @@ def run_metric_summary(store: Store, run_id: str) -> list[MetricSummary]:
 def get_run_metric_data(ctx: ActionContext, run_id: str, name: str) -> list[MetricDatum]:
     """GetMetricData: the datapoints of one metric of a run."""
     params = {"jobRunId": run_id, "metricName": name}
-    with ctx.call(SOURCE, "GetMetricData", read_only=True, params=params) as call:
+    resources = [Resource("Pipetrail::Metrics::Metric",
+                          metric_arn(ctx.workspace, JOBS_NAMESPACE, name))]
+    with ctx.call(SOURCE, "GetMetricData", read_only=True, params=params,
+                  resources=resources) as call:
         run = ctx.store.get_run(run_id)
-        call.resources = [Resource("Pipetrail::Metrics::Metric",
-                                   metric_arn(ctx.workspace, JOBS_NAMESPACE, name))]
         call.run_id = run.run_id
         return ctx.store.get_run_metrics(run.run_id, name)

@@ -25,3 +25,12 @@ def trail_arn(workspace: str, trail: str = "default") -> str:
 
 def alarm_arn(workspace: str, alarm_name: str) -> str:
     return f"arn:pipetrail:alarms:{workspace}:alarm/{alarm_name}"
+
+
+def principal_arn(workspace: str, kind: str, name: str) -> str:
+    """``arn:pipetrail:iam:<workspace>:user/<name>`` (``role/``, ``service-account/``)."""
+    return f"arn:pipetrail:iam:{workspace}:{kind}/{name}"
+
+
+def policy_arn(workspace: str, name: str) -> str:
+    return f"arn:pipetrail:iam:{workspace}:policy/{name}"

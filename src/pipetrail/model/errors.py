@@ -43,3 +43,24 @@ class AccessDeniedError(PipetrailError):
 
     code = "AccessDenied"
     exit_code = 5
+
+
+class ConflictError(PipetrailError):
+    """The entity already exists, or the request conflicts with its current state."""
+
+    code = "EntityAlreadyExistsException"
+    exit_code = 2
+
+
+class AuthenticationError(PipetrailError):
+    """The request carries no credentials, or credentials that are not valid."""
+
+    code = "UnrecognizedClientException"
+    exit_code = 5
+
+
+class PayloadTooLargeError(PipetrailError):
+    """A request body larger than the limit of its route."""
+
+    code = "RequestEntityTooLargeException"
+    exit_code = 2

@@ -12,6 +12,9 @@ from typing import Any
 from pipetrail import __version__
 
 DEFAULT_WORKSPACE = "local"
+# The resource type in a principal's ARN, by identity type.
+ARN_KINDS = {"LocalUser": "user", "User": "user", "Role": "role",
+             "AssumedRole": "assumed-role", "ServiceAccount": "service-account"}
 
 
 @dataclass(frozen=True)
@@ -26,7 +29,7 @@ class Identity:
 
     @property
     def arn(self) -> str:
-        kind = "user" if self.type in {"LocalUser", "User"} else self.type.lower()
+        kind = ARN_KINDS.get(self.type, self.type.lower())
         return f"arn:pipetrail:iam:{self.workspace}:{kind}/{self.user_name}"
 
     def to_record(self) -> dict[str, Any]:

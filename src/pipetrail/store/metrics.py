@@ -13,17 +13,21 @@ from pipetrail.store import schema as t
 from pipetrail.store.base import StoreBase
 
 
+def metric_rows(datums: Sequence[MetricDatum]) -> list[dict[str, Any]]:
+    return [
+        {"namespace": d.namespace, "name": d.name, "dimensions": d.dimensions_key,
+         "run_id": d.run_id, "timestamp": d.timestamp, "value": d.value, "unit": d.unit}
+        for d in datums
+    ]
+
+
 class MetricsStore(StoreBase):
     def put_metric_data(self, datums: Sequence[MetricDatum]) -> None:
         if not datums:
             return
         for datum in datums:
             datum.validate()
-        rows = [
-            {"namespace": d.namespace, "name": d.name, "dimensions": d.dimensions_key,
-             "run_id": d.run_id, "timestamp": d.timestamp, "value": d.value, "unit": d.unit}
-            for d in datums
-        ]
+        rows = metric_rows(datums)
         with self._write() as conn:
             conn.execute(insert(t.metric_data), rows)
 
