@@ -9,7 +9,7 @@ records the call in the trail, successful, failed or denied.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,6 +87,7 @@ class ActionContext:
     @contextlib.contextmanager
     def call(self, source: str, name: str, *, read_only: bool,
              params: dict[str, Any] | None = None, resources: Resources | None = None,
+             condition_keys: Mapping[str, ContextValue] | None = None,
              event_type: EventType = "ApiCall", event_id: str | None = None
              ) -> Iterator[Call]:
         """Run the body as action ``name`` of ``source`` and record it in the trail.
@@ -96,7 +97,8 @@ class ActionContext:
         as ``resources`` is called first to look them up, and if that lookup fails (no
         such run …), the request is decided for ``*`` before the lookup's error is
         given, so that only callers allowed the action everywhere learn what exists.
-        A refusal raises AccessDeniedError.
+        ``condition_keys`` adds the request's own keys (``access:PolicyArn`` …). A
+        refusal raises AccessDeniedError.
 
         The event is recorded whether the body succeeds or raises; a failure is recorded
         with the error's code and message and then re-raised. Read-only calls do not
@@ -107,7 +109,7 @@ class ActionContext:
                     params={k: v for k, v in (params or {}).items() if v is not None})
         error: BaseException | None = None
         try:
-            self._authorize(call, f"{source}:{name}", resources)
+            self._authorize(call, f"{source}:{name}", resources, condition_keys)
             yield call
         except BaseException as exc:
             error = exc
@@ -115,21 +117,24 @@ class ActionContext:
         finally:
             record(self.store, self._event(call, event_type, error, event_id))
 
-    def authorize(self, action: str, resources: Sequence[str]) -> None:
+    def authorize(self, action: str, resources: Sequence[str],
+                  condition_keys: Mapping[str, ContextValue] | None = None) -> None:
         """Raise AccessDeniedError unless the caller may perform ``action`` on every
         one of ``resources`` (ARNs; none means ``*``)."""
         if self.authorizer is not None:
-            self.authorizer.authorize(self.caller.identity, action, resources,
-                                      self.caller.condition_keys())
+            keys = self.caller.condition_keys()
+            keys.update(condition_keys or {})
+            self.authorizer.authorize(self.caller.identity, action, resources, keys)
 
-    def _authorize(self, call: Call, action: str, resources: Resources | None) -> None:
+    def _authorize(self, call: Call, action: str, resources: Resources | None,
+                   condition_keys: Mapping[str, ContextValue] | None) -> None:
         try:
             named = list(resources() if callable(resources) else resources or ())
         except PipetrailError:
-            self.authorize(action, ())
+            self.authorize(action, (), condition_keys)
             raise
         call.resources = named
-        self.authorize(action, [r.arn for r in named])
+        self.authorize(action, [r.arn for r in named], condition_keys)
 
     def _event(self, call: Call, event_type: EventType, error: BaseException | None,
                event_id: str | None) -> AuditEvent:

@@ -26,6 +26,8 @@ class Identity:
     user_name: str
     workspace: str = DEFAULT_WORKSPACE
     session: dict[str, Any] = field(default_factory=dict)
+    #: The API token the call was made with (CloudTrail's ``accessKeyId``).
+    access_key_id: str | None = None
 
     @property
     def arn(self) -> str:
@@ -40,6 +42,8 @@ class Identity:
             "accountId": self.workspace,
             "userName": self.user_name,
         }
+        if self.access_key_id:
+            record["accessKeyId"] = self.access_key_id
         if self.session:
             record["sessionContext"] = dict(self.session)
         return record

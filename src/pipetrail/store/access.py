@@ -50,6 +50,14 @@ class AccessStore(StoreBase):
             raise NotFoundError(f"no principal named {name!r}")
         return _principal_from_row(row)
 
+    def get_principal_by_id(self, principal_id: str) -> Principal:
+        c = t.principals.c
+        with self._read() as conn:
+            row = conn.execute(select(t.principals).where(c.principal_id == principal_id)).first()
+        if row is None:
+            raise NotFoundError(f"no principal with id {principal_id!r}")
+        return _principal_from_row(row)
+
     def find_principal(self, name: str, kind: str) -> Principal | None:
         """The principal of that name and type, or None."""
         c = t.principals.c
