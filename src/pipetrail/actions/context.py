@@ -41,6 +41,8 @@ class Caller:
     user_agent: str = field(default_factory=user_agent)
     secure_transport: bool = False
     context: dict[str, ContextValue] = field(default_factory=dict)
+    #: The request's id (the server's ``X-Request-Id``), recorded as ``requestID``.
+    request_id: str | None = None
 
     def condition_keys(self) -> dict[str, ContextValue]:
         return {SOURCE_IP: self.source_ip, USER_AGENT: self.user_agent,
@@ -157,4 +159,6 @@ class ActionContext:
         )
         if event_id is not None:
             event.event_id = event_id
+        if self.caller.request_id is not None:
+            event.request_id = self.caller.request_id
         return event

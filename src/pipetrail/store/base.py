@@ -42,6 +42,11 @@ class StoreBase:
         except DBAPIError as exc:
             raise StoreError(f"the store could not be read: {short_error(exc)}") from None
 
+    def ping(self) -> None:
+        """Raise StoreError unless the database answers a query."""
+        with self._read() as conn:
+            conn.exec_driver_sql("SELECT 1")
+
     def _insert_ignore(self, table: Any) -> Any:
         dialect = postgresql if self.dialect == "postgresql" else sqlite
         return dialect.insert(table).on_conflict_do_nothing()
