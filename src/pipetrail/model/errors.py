@@ -64,3 +64,10 @@ class PayloadTooLargeError(PipetrailError):
 
     code = "RequestEntityTooLargeException"
     exit_code = 2
+
+
+class ThrottlingError(PipetrailError):
+    """Too many requests of a kind at once; try again later."""
+
+    code = "ThrottlingException"
+    exit_code = 1
