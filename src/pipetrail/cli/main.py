@@ -35,9 +35,9 @@ def cli(ctx: click.Context, home: Path | None, database_url: str | None) -> None
 
 
 def _register() -> None:
-    from pipetrail.cli import access, logs, metrics, run, runs, server, trail
+    from pipetrail.cli import access, agent, logs, metrics, run, runs, server, trail
 
-    for module in (run, runs, logs, metrics, trail, access, server):
+    for module in (run, runs, logs, metrics, trail, access, server, agent):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -29,6 +29,9 @@ def run_command(app: App, script: Path, args: tuple[str, ...], job_name: str | N
     /pipetrail/jobs/output and /pipetrail/jobs/error (stream = run id); its process tree
     is sampled into metrics; the run and every action are recorded in the trail.
     Exits with the job's exit code; 124 on timeout; 128+N when a signal N ended it.
+
+    With PIPETRAIL_URL and PIPETRAIL_TOKEN set, the run is recorded through that server:
+    records wait in a spool under PIPETRAIL_HOME/spool until the server has them.
     """
     # Spawn the job before the heavy imports and the store are loaded: the job starts up
     # while the runner opens the store (see pipetrail.runner.launch).
@@ -39,17 +42,40 @@ def run_command(app: App, script: Path, args: tuple[str, ...], job_name: str | N
     settings = app.settings.with_overrides(sample_interval=sample_interval)
     options = RunOptions(script=script, arguments=list(args), timeout=timeout,
                          sample_interval=settings.sample_interval)
+    remote = settings.url is not None
     try:
         prepared = prepare_job_run(options, job_name)
     except PipetrailError as exc:
-        from pipetrail.actions.jobs import reject_job_run
+        if not remote:
+            from pipetrail.actions.jobs import reject_job_run
 
-        reject_job_run(app.context(), options, job_name, exc)
+            reject_job_run(app.context(), options, job_name, exc)
         raise
-    settings.precheck()
+
+    def announce(run: JobRun) -> None:
+        if not quiet and run.state.terminal:
+            took = duration_text(run.execution_time or 0.0)
+            where = f"pipetrail runs show {run.run_id[:12]}"
+            if remote:
+                where += f" (on {settings.url})"
+            click.echo(
+                f"pipetrail: run {run.run_id} {run.state.value} in {took} "
+                f"(exit {run.exit_code}); see: {where}",
+                err=True,
+            )
 
     from pipetrail.runner.launch import Launch
 
+    if remote:
+        # Records go to the spool and from there to the server; nothing waits for it.
+        from pipetrail.agent.remote import check_remote, run_remotely
+
+        check_remote(settings)
+        launch = Launch(prepared.run_id, prepared.job_name, options)
+        run = run_remotely(settings, prepared, launch, on_state=announce)
+        return run.exit_code if run.exit_code is not None else 1
+
+    settings.precheck()
     launch = Launch(prepared.run_id, prepared.job_name, options)
     try:
         ctx = app.context()
@@ -59,15 +85,6 @@ def run_command(app: App, script: Path, args: tuple[str, ...], job_name: str | N
         raise
 
     from pipetrail.actions.jobs import start_job_run
-
-    def announce(run: JobRun) -> None:
-        if not quiet and run.state.terminal:
-            took = duration_text(run.execution_time or 0.0)
-            click.echo(
-                f"pipetrail: run {run.run_id} {run.state.value} in {took} "
-                f"(exit {run.exit_code}); see: pipetrail runs show {run.run_id[:12]}",
-                err=True,
-            )
 
     run = start_job_run(ctx, prepared, launch, on_state=announce)
     return run.exit_code if run.exit_code is not None else 1
