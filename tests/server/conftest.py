@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from pipetrail.actions.context import ActionContext
 from pipetrail.config import Settings
-from pipetrail.store import Store
+from pipetrail.store import Store, open_store
 from tests.servers import ALLOW_ALL, ThreadedServer, principal_with_token
 
 
@@ -33,3 +34,16 @@ def api(store: Store, settings: Settings, ctx: ActionContext) -> Iterator[Api]:
     server = ThreadedServer(settings, store).start()
     yield Api(server, ctx, admin)
     server.stop()
+
+
+@pytest.fixture
+def sqlite_api(tmp_path: Path) -> Iterator[Api]:
+    """The same on SQLite only, for behaviour that does not depend on the store."""
+    settings = Settings(home=tmp_path / "home")
+    store = open_store(settings)
+    ctx = ActionContext.local(store, settings)
+    admin = principal_with_token(ctx, "admin", ALLOW_ALL)
+    server = ThreadedServer(settings, store).start()
+    yield Api(server, ctx, admin)
+    server.stop()
+    store.close()

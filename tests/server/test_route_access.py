@@ -49,7 +49,7 @@ def request(client: httpx.Client, method: str, path: str, op: dict[str, Any],
     url = path
     query = {}
     for param in op.get("parameters", []):
-        value = PARAMETERS[param["name"]] if param["name"] in PARAMETERS else None
+        value = PARAMETERS.get(param["name"])
         if param["in"] == "path":
             assert value is not None, f"no test value for path parameter {param['name']}"
             url = url.replace("{" + param["name"] + "}", value)
