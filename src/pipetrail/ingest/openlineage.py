@@ -108,7 +108,11 @@ def run_id_of(ol_run_id: str) -> str:
 
 def batch_id_of(event: Mapping[str, Any]) -> str:
     """The same event delivered twice has the same batch id (and is stored once)."""
-    digest = hashlib.sha256(orjson.dumps(event, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    try:
+        canonical = orjson.dumps(event, option=orjson.OPT_SORT_KEYS)
+    except TypeError as exc:  # integers beyond 64 bits, for one
+        raise ValidationError(f"the event holds a value JSON cannot carry: {exc}") from None
+    digest = hashlib.sha256(canonical).hexdigest()
     return str(uuid.uuid5(LINEAGE, digest))
 
 
