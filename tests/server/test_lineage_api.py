@@ -127,7 +127,7 @@ def dbt_events(*parts: str) -> list[dict[str, Any]]:
     namespace = uuid.UUID("5b8d1c2e-9a43-4f57-8e0c-1d2e3f405162")
 
     def fill(run: dict[str, Any], job: dict[str, Any]) -> None:
-        if not str(run.get("runId", "")).count("-") == 4:
+        if str(run.get("runId", "")).count("-") != 4:
             run["runId"] = str(uuid.uuid5(namespace, job["name"]))
 
     for event in events:

@@ -3,9 +3,9 @@ GetCallerIdentity and SimulatePrincipalPolicy."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
@@ -125,7 +125,7 @@ def list_policies(ctx: Ctx) -> dict[str, Any]:
 @router.put("/policies/{name}", summary="PutPolicy: create or replace a stored policy")
 def put_policy(ctx: Ctx, name: Name, body: PolicyBody) -> dict[str, Any]:
     document = body.document if isinstance(body.document, str) \
-        else orjson.dumps(body.document).decode()
+        else json.dumps(body.document)
     created = access.put_policy(ctx, name, document, body.description)
     return {"policyName": name, "created": created}
 

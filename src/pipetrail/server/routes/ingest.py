@@ -10,6 +10,7 @@ import base64
 import binascii
 from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
@@ -132,6 +133,12 @@ def put_records(
 
 
 def _batch(wire: WireBatch, run_id: str, job_name: str, n: int) -> AgentBatch:
+    try:  # free-form parts must be JSON the store can keep (no integers beyond 64 bits)
+        orjson.dumps([wire.run.details if wire.run else None,
+                      [(e.requestParameters, e.responseElements, e.additionalEventData)
+                       for e in wire.auditEvents]])
+    except TypeError as exc:
+        raise ValidationError(f"batches[{n}] holds a value that is not JSON: {exc}") from None
     batch = AgentBatch(batch_id=wire.batchId)
     if wire.run is not None:
         r = wire.run
