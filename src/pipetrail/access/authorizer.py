@@ -84,10 +84,13 @@ class PolicyCache:
 
 def local_authorizer(store: Store, identity: Identity) -> PolicyAuthorizer | None:
     """Embedded mode: the local user's policies if the store has a ``LocalUser``
-    principal of that name, else None (the local user may do everything)."""
+    principal of that name with at least one policy attached, else None (the local user
+    may do everything)."""
     principal = store.find_principal(identity.user_name, "LocalUser")
     if principal is None:
         return None
     stored = store.attached_policies(principal.principal_id)
+    if not stored:
+        return None
     return PolicyAuthorizer(PolicySet([parse_policy(p.document, source=p.name)
                                        for p in stored]))
