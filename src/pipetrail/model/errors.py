@@ -71,3 +71,9 @@ class ThrottlingError(PipetrailError):
 
     code = "ThrottlingException"
     exit_code = 1
+
+
+class DeleteConflictError(ConflictError):
+    """The entity cannot be deleted while others depend on it."""
+
+    code = "DeleteConflictException"

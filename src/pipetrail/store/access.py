@@ -15,7 +15,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from pipetrail.model.clock import now_ms
-from pipetrail.model.errors import ConflictError, NotFoundError
+from pipetrail.model.errors import ConflictError, DeleteConflictError, NotFoundError
 from pipetrail.model.principals import ApiToken, Principal, StoredPolicy
 from pipetrail.store import schema as t
 from pipetrail.store.base import StoreBase
@@ -128,7 +128,7 @@ class AccessStore(StoreBase):
                       t.principal_policies.c.principal_id == t.principals.c.principal_id)
                 .where(t.principal_policies.c.policy_name == name).limit(5)).scalars().all()
             if attached:
-                raise ConflictError(
+                raise DeleteConflictError(
                     f"policy {name!r} is attached to {', '.join(attached)}; detach it first")
             conn.execute(delete(t.policies).where(t.policies.c.name == name))
             _bump(conn)
