@@ -370,3 +370,55 @@ def test_api_calls_use_one_connection_pool(api: Api) -> None:
 
     with ThreadPoolExecutor(8) as pool:
         assert set(pool.map(call, range(32))) == {200}
+
+
+def test_live_tails_give_their_slot_back(sqlite_api: Api, script: ScriptFactory) -> None:
+    from pipetrail.server import streaming
+
+    api = sqlite_api
+    run = finished_run(api, script, "print('x')\n")
+    free = streaming._streams._value  # type: ignore[attr-defined]
+    with api.client(api.admin) as client:
+        for _ in range(5):
+            assert client.get(f"/api/v1/runs/{run.run_id}/logs/tail").status_code == 200
+        assert client.get("/api/v1/runs/jr_nosuchrun0000/logs/tail").status_code == 404
+        with client.stream("GET", f"/api/v1/runs/{run.run_id}/logs/tail",
+                           params={"follow": "true", "lines": 0}) as answer:
+            assert answer.status_code == 200
+    deadline = time.monotonic() + 5
+    while streaming._streams._value != free and time.monotonic() < deadline:  # type: ignore[attr-defined]
+        time.sleep(0.05)
+    assert streaming._streams._value == free  # type: ignore[attr-defined]
+
+
+def test_a_remote_start_needs_start_job_run(sqlite_api: Api) -> None:
+    api = sqlite_api
+    policy = ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
+              '"Action": "jobs:PutJobRunRecords", "Resource": "*"}]}')
+    from tests.servers import principal_with_token
+
+    token = principal_with_token(api.ctx, "shipper", policy, kind="ServiceAccount")
+    run_id = "jr_remote00001"
+    first = {"jobName": "nightly", "batches": [{
+        "batchId": "b-1", "start": {"scriptLocation": "/srv/job.py"},
+        "run": {"state": "RUNNING", "startedOn": 1795600800000}}]}
+    later = {"jobName": "nightly", "batches": [{
+        "batchId": "b-2", "logEvents": [{"logGroupName": "/pipetrail/jobs/output",
+                                         "logStreamName": run_id, "timestamp": 1,
+                                         "message": "hello"}]}]}
+    with api.client(token) as client:
+        denied = client.post(f"/api/v1/runs/{run_id}/records", json=first)
+        assert denied.status_code == 403 and "jobs:StartJobRun" in denied.json()["message"]
+        start = api.ctx.store.lookup_audit_events(AuditQuery(event_name="StartJobRun"))[0]
+        assert start["errorCode"] == "AccessDenied"
+        assert client.post(f"/api/v1/runs/{run_id}/records", json=later).status_code == 200
+        foreign = {"jobName": "nightly", "batches": [{"batchId": "b-3", "logEvents": [
+            {"logGroupName": "/pipetrail/jobs/output", "logStreamName": "jr_someoneelse",
+             "timestamp": 1, "message": "x"}]}]}
+        refused = client.post(f"/api/v1/runs/{run_id}/records", json=foreign)
+        assert refused.status_code == 400 and "is not one of run" in refused.json()["message"]
+        forged = {"jobName": "nightly", "batches": [{"batchId": "b-4", "auditEvents": [
+            {"eventId": "e1", "eventTime": 1, "eventSource": "jobs.pipetrail",
+             "eventName": "StartJobRun", "eventType": "ApiCall"}]}]}
+        assert client.post(f"/api/v1/runs/{run_id}/records", json=forged).status_code == 400
+    assert api.ctx.store.count_log_events("/pipetrail/jobs/output", run_id) == 1

@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import orjson
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from pipetrail.model.errors import PipetrailError, ThrottlingError
 
@@ -26,19 +28,40 @@ _END = object()
 _streams = threading.BoundedSemaphore(MAX_STREAMS)
 
 
-def reserve_stream() -> None:
-    """Take one of the process's stream slots, or raise ThrottlingError."""
-    if not _streams.acquire(blocking=False):
-        raise ThrottlingError(f"this server already streams {MAX_STREAMS} live tails; "
-                             "try again later")
+class Slot:
+    """One of the process's stream slots, released once however often it is released."""
+
+    def __init__(self) -> None:
+        if not _streams.acquire(blocking=False):
+            raise ThrottlingError(f"this server already streams {MAX_STREAMS} live tails; "
+                                  "try again later")
+        self._lock = threading.Lock()
+        self._held = True
+
+    def release(self) -> None:
+        with self._lock:
+            if self._held:
+                self._held = False
+                _streams.release()
 
 
-def release_stream() -> None:
-    _streams.release()
+class SlotResponse(StreamingResponse):
+    """A streaming answer that gives its slot back even if it never starts streaming
+    (the client left before the first byte)."""
+
+    def __init__(self, content: AsyncIterator[bytes], slot: Slot, **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self.slot = slot
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.slot.release()
 
 
 async def sse(items: Iterator[Any], render: Callable[[Any], dict[str, Any]],
-              stop: threading.Event, heartbeat: float = HEARTBEAT_SECONDS
+              stop: threading.Event, slot: Slot, heartbeat: float = HEARTBEAT_SECONDS
               ) -> AsyncIterator[bytes]:
     """SSE frames for ``items``; the stream's slot is released at the end."""
     loop = asyncio.get_running_loop()
@@ -87,4 +110,4 @@ async def sse(items: Iterator[Any], render: Callable[[Any], dict[str, Any]],
             yield head + b"event: log\ndata: " + orjson.dumps(data) + b"\n\n"
     finally:
         stop.set()
-        release_stream()
+        slot.release()

@@ -14,7 +14,7 @@ from pipetrail.model.logs import LogEvent
 from pipetrail.server.auth import Ctx
 from pipetrail.server.responses import ERRORS
 from pipetrail.server.routes import PREFIX
-from pipetrail.server.streaming import release_stream, reserve_stream, sse
+from pipetrail.server.streaming import Slot, SlotResponse, sse
 
 router = APIRouter(prefix=PREFIX, tags=["logs"], responses=ERRORS)
 
@@ -45,12 +45,13 @@ def tail_logs(
     lines: Annotated[int, Query(ge=0, le=MAX_LIMIT)] = 10,
     follow: bool = False,
 ) -> StreamingResponse:
-    reserve_stream()
+    slot = Slot()
     stop = threading.Event()
     try:
         events = tail(ctx, run_id, stream, lines, follow, should_stop=stop.is_set)
     except BaseException:
-        release_stream()
+        slot.release()
         raise
-    return StreamingResponse(sse(events, LogEvent.to_json, stop), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return SlotResponse(sse(events, LogEvent.to_json, stop, slot), slot,
+                        media_type="text/event-stream",
+                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
