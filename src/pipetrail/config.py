@@ -6,6 +6,8 @@
 | ``PIPETRAIL_DATABASE_URL`` | a ``postgresql://`` URL; unset means SQLite under the home | unset |
 | ``PIPETRAIL_SAMPLE_INTERVAL`` | seconds between process samples of a run | ``1.0`` |
 | ``PIPETRAIL_WORKSPACE`` | the workspace name recorded as ``recipientAccountId`` | ``local`` |
+| ``PIPETRAIL_URL`` | a server: ``pipetrail run`` records through it (remote run) | unset |
+| ``PIPETRAIL_TOKEN`` | the API token for ``PIPETRAIL_URL`` | unset |
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ class Settings:
     database_url: str | None = None
     sample_interval: float = 1.0
     workspace: str = DEFAULT_WORKSPACE
+    url: str | None = None
+    token: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -57,6 +61,8 @@ class Settings:
             database_url=env.get("PIPETRAIL_DATABASE_URL") or None,
             sample_interval=interval,
             workspace=env.get("PIPETRAIL_WORKSPACE") or DEFAULT_WORKSPACE,
+            url=env.get("PIPETRAIL_URL") or None,
+            token=env.get("PIPETRAIL_TOKEN") or None,
         )
         settings.check()
         return settings

@@ -138,7 +138,7 @@ def test_bad_policy_exits_2_naming_the_problem(tmp_path: Path) -> None:
       "--action", "jobs:*"], "request action 'jobs:*' is not an action name"),
     (["--policy", '{"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}',
       "--action", "jobs:GetJob", "--context", "novalue"], "'novalue' is not KEY=VALUE"),
-    (["--action", "jobs:GetJob"], "Missing option '--policy'"),
+    (["--action", "jobs:GetJob"], "give --policy (one or more) or --principal"),
 ])
 def test_bad_input_exits_2(args: list[str], message: str, tmp_path: Path) -> None:
     done = pipetrail("access", "simulate", *args, home=tmp_path)

@@ -1,14 +1,21 @@
 """Where built-in behaviour plugs into runs and ingest, as a user's extension would.
 
-``run_hooks`` lists the hooks every run gets (insights, events, notifications …) and
-``ingest_pipeline`` the steps every log event passes (redaction, metric filters …).
-Each built-in is one line here.
+``run_hooks`` lists the hooks every run gets (insights, events, notifications …),
+``ingest_pipeline`` the steps every log event passes (redaction, metric filters …) and
+``background_evaluators`` what the server runs on a schedule, once per cluster (alarm
+evaluation, rule delivery, housekeeping). Each built-in is one line here.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pipetrail.actions.background import (
+    DeliverEvents,
+    EvaluateAlarms,
+    Evaluator,
+    PruneIngestBatches,
+)
 from pipetrail.actions.context import ActionContext
 from pipetrail.events.alarm_events import AlarmNotifications
 from pipetrail.events.notifier import Notifier
@@ -16,9 +23,6 @@ from pipetrail.ingest.pipeline import IngestPipeline
 from pipetrail.runner.alarm_watch import AlarmWatch
 from pipetrail.runner.hooks import RunHook
 from pipetrail.runner.run_events import RunEvents
-
-if TYPE_CHECKING:
-    from pipetrail.alarms.evaluator import ChangeListener
 
 if TYPE_CHECKING:
     from pipetrail.alarms.evaluator import ChangeListener
@@ -54,3 +58,13 @@ def alarm_listeners(ctx: ActionContext, notifier: Notifier | None = None
 def ingest_pipeline(ctx: ActionContext) -> IngestPipeline:
     """The ingest steps for records arriving through ``ctx``."""
     return IngestPipeline()
+
+
+def background_evaluators(ctx: ActionContext) -> list[Evaluator]:
+    """What the server's leader runs on a schedule (see ``actions/background.py``)."""
+    evaluators: list[Evaluator] = [
+        EvaluateAlarms(),
+        DeliverEvents(),
+        PruneIngestBatches(),
+    ]
+    return evaluators

@@ -25,12 +25,19 @@ from pipetrail.runner.reaper import reap_orphans
 from pipetrail.trail.recorder import record
 
 SOURCE = "jobs"
+
+
 def _run_resource(ctx: ActionContext, run: JobRun) -> Resource:
     return Resource("Pipetrail::Jobs::JobRun", run_arn(ctx.workspace, run.job_name, run.run_id))
 
 
 def _job_resource(ctx: ActionContext, name: str) -> Resource:
     return Resource("Pipetrail::Jobs::Job", job_arn(ctx.workspace, name))
+
+
+def run_resources(ctx: ActionContext, run_id: str) -> list[Resource]:
+    """The resource of a stored run (looked up by id or unique prefix)."""
+    return [_run_resource(ctx, ctx.store.get_run(run_id))]
 
 
 def launch_job_run(prepared: PreparedRun, identity: Identity | None = None) -> Launch:
@@ -56,7 +63,11 @@ def start_job_run(ctx: ActionContext, prepared: PreparedRun, launch: Launch,
         for hook in hooks:
             hook.on_state(run)
 
-    with ctx.call(SOURCE, "StartJobRun", read_only=False, params=prepared.params) as call:
+    resources = [_job_resource(ctx, prepared.job_name),
+                 Resource("Pipetrail::Jobs::JobRun",
+                          run_arn(ctx.workspace, prepared.job_name, prepared.run_id))]
+    with ctx.call(SOURCE, "StartJobRun", read_only=False, params=prepared.params,
+                  resources=resources) as call:
         script = str(prepared.options.script.resolve())
         run = JobRun(
             run_id=prepared.run_id, job_name=prepared.job_name, state=RunState.STARTING,
@@ -68,7 +79,6 @@ def start_job_run(ctx: ActionContext, prepared: PreparedRun, launch: Launch,
         job = Job(name=prepared.job_name, created_on=now_ms(), script=script)
         created = ctx.store.begin_run(job, prepared.content, run)
         notify(run)
-        call.resources = [_job_resource(ctx, run.job_name), _run_resource(ctx, run)]
         call.response = {"jobRunId": run.run_id, "jobCreated": created}
         call.run_id = run.run_id
     run.state = RunState.RUNNING
@@ -107,10 +117,10 @@ def run_job(ctx: ActionContext, options: RunOptions, job_name: str | None = None
 
 def get_job_run(ctx: ActionContext, run_id: str) -> JobRun:
     """GetJobRun (accepts a unique prefix of at least 6 characters)."""
-    with ctx.call(SOURCE, "GetJobRun", read_only=True, params={"jobRunId": run_id}) as call:
+    with ctx.call(SOURCE, "GetJobRun", read_only=True, params={"jobRunId": run_id},
+                  resources=lambda: run_resources(ctx, run_id)) as call:
         reap_orphans(ctx.store)
         run = ctx.store.get_run(run_id)
-        call.resources = [_run_resource(ctx, run)]
         call.run_id = run.run_id
         return run
 
@@ -119,15 +129,14 @@ def get_job_runs(ctx: ActionContext, job_name: str | None = None, state: str | N
                  limit: int = 50) -> list[JobRun]:
     """GetJobRuns: newest first, optionally for one job and one state."""
     params = {"jobName": job_name, "state": state, "maxResults": limit}
-    with ctx.call(SOURCE, "GetJobRuns", read_only=True, params=params) as call:
+    resources = [_job_resource(ctx, job_name)] if job_name is not None else []
+    with ctx.call(SOURCE, "GetJobRuns", read_only=True, params=params, resources=resources):
         if state is not None and state not in RunState.__members__:
             raise ValidationError(
                 f"unknown state {state!r}; one of {', '.join(RunState.__members__)}")
         if not 1 <= limit <= 10_000:
             raise ValidationError("limit must be between 1 and 10000")
         reap_orphans(ctx.store)
-        if job_name is not None:
-            call.resources = [_job_resource(ctx, job_name)]
         return ctx.store.list_runs(job_name=job_name, state=state, limit=limit)
 
 
@@ -138,9 +147,9 @@ def get_jobs(ctx: ActionContext) -> list[Job]:
 
 def stop_job_run(ctx: ActionContext, run_id: str) -> JobRun:
     """StopJobRun: ask the run's runner (on this host) to stop the job (SIGTERM)."""
-    with ctx.call(SOURCE, "StopJobRun", read_only=False, params={"jobRunId": run_id}) as call:
+    with ctx.call(SOURCE, "StopJobRun", read_only=False, params={"jobRunId": run_id},
+                  resources=lambda: run_resources(ctx, run_id)) as call:
         run = ctx.store.get_run(run_id)
-        call.resources = [_run_resource(ctx, run)]
         call.run_id = run.run_id
         if run.state.terminal:
             raise ValidationError(f"run {run.run_id} already ended ({run.state.value})")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from pipetrail.actions.context import ActionContext
 from pipetrail.model.arn import log_stream_arn
@@ -36,37 +36,49 @@ def run_streams(run_id: str, which: str) -> list[tuple[str, str]]:
     return [pairs[which]]
 
 
-def _resources(ctx: ActionContext, pairs: list[tuple[str, str]]) -> list[Resource]:
+def stream_resources(ctx: ActionContext, run_id: str, which: str) -> list[Resource]:
+    """The log streams of a stored run that ``which`` names."""
+    run = ctx.store.get_run(run_id)
     return [Resource("Pipetrail::Logs::LogStream", log_stream_arn(ctx.workspace, g, s))
-            for g, s in pairs]
+            for g, s in run_streams(run.run_id, which)]
 
 
 def get_log_events(ctx: ActionContext, run_id: str, stream: str = "console", limit: int = 1000,
                    newest: bool = False) -> list[LogEvent]:
     """GetLogEvents: a run's log events in write order (``newest``: the last ``limit``)."""
     params = {"jobRunId": run_id, "stream": stream, "limit": limit}
-    with ctx.call(SOURCE, "GetLogEvents", read_only=True, params=params) as call:
+    with ctx.call(SOURCE, "GetLogEvents", read_only=True, params=params,
+                  resources=lambda: stream_resources(ctx, run_id, stream)) as call:
         if not 1 <= limit <= MAX_LIMIT:
             raise ValidationError(f"limit must be between 1 and {MAX_LIMIT}")
         run = ctx.store.get_run(run_id)
         pairs = run_streams(run.run_id, stream)
-        call.resources = _resources(ctx, pairs)
         call.run_id = run.run_id
         return ctx.store.read_streams(pairs, limit=limit, newest=newest)
 
 
 def tail(ctx: ActionContext, run_id: str, stream: str = "console", lines: int = 10,
-         follow: bool = False, poll: float = TAIL_POLL_SECONDS) -> Iterator[LogEvent]:
+         follow: bool = False, poll: float = TAIL_POLL_SECONDS,
+         should_stop: Callable[[], bool] | None = None) -> Iterator[LogEvent]:
     """StartLiveTail: the last ``lines`` events, then (``follow``) new ones as they are
-    stored, until the run ends."""
+    stored, until the run ends (or ``should_stop`` returns True).
+
+    The call is checked, authorised and recorded at once; the events come from the
+    iterator returned.
+    """
     params = {"jobRunId": run_id, "stream": stream, "lines": lines, "follow": follow}
-    with ctx.call(SOURCE, "StartLiveTail", read_only=True, params=params) as call:
+    with ctx.call(SOURCE, "StartLiveTail", read_only=True, params=params,
+                  resources=lambda: stream_resources(ctx, run_id, stream)) as call:
         if not 0 <= lines <= MAX_LIMIT:
             raise ValidationError(f"lines must be between 0 and {MAX_LIMIT}")
         run = ctx.store.get_run(run_id)
         pairs = run_streams(run.run_id, stream)
-        call.resources = _resources(ctx, pairs)
         call.run_id = run.run_id
+    return _tail(ctx, run.run_id, pairs, lines, follow, poll, should_stop or (lambda: False))
+
+
+def _tail(ctx: ActionContext, run_id: str, pairs: list[tuple[str, str]], lines: int,
+          follow: bool, poll: float, should_stop: Callable[[], bool]) -> Iterator[LogEvent]:
     last_id = 0
     if lines:
         for event in ctx.store.read_streams(pairs, limit=lines, newest=True):
@@ -78,7 +90,7 @@ def tail(ctx: ActionContext, run_id: str, stream: str = "console", lines: int = 
     if not follow:
         return
     ended_polls = 0
-    while True:
+    while not should_stop():
         batch = ctx.store.read_streams(pairs, after_id=last_id, limit=MAX_LIMIT)
         for event in batch:
             last_id = event.event_id or last_id
@@ -86,7 +98,7 @@ def tail(ctx: ActionContext, run_id: str, stream: str = "console", lines: int = 
         if batch:
             ended_polls = 0
             continue
-        if ctx.store.get_run(run.run_id).state.terminal:
+        if ctx.store.get_run(run_id).state.terminal:
             ended_polls += 1
             if ended_polls > 2:  # the runner's last flush lands before its final state
                 return

@@ -1,4 +1,5 @@
-"""Metric actions on job runs: GetMetricData for a run, and a run's metric summary."""
+"""Metric actions: GetMetricData for a run, a run's metric summary, and the figures the
+server exports to Prometheus (GetServerMetrics)."""
 
 from __future__ import annotations
 
@@ -113,9 +114,16 @@ def prometheus_text(ctx: ActionContext, window_seconds: int = PROMETHEUS_WINDOW)
 def get_run_metric_data(ctx: ActionContext, run_id: str, name: str) -> list[MetricDatum]:
     """GetMetricData: the datapoints of one metric of a run."""
     params = {"jobRunId": run_id, "metricName": name}
-    with ctx.call(SOURCE, "GetMetricData", read_only=True, params=params) as call:
+    resources = [Resource("Pipetrail::Metrics::Metric",
+                          metric_arn(ctx.workspace, JOBS_NAMESPACE, name))]
+    with ctx.call(SOURCE, "GetMetricData", read_only=True, params=params,
+                  resources=resources) as call:
         run = ctx.store.get_run(run_id)
-        call.resources = [Resource("Pipetrail::Metrics::Metric",
-                                   metric_arn(ctx.workspace, JOBS_NAMESPACE, name))]
         call.run_id = run.run_id
         return ctx.store.get_run_metrics(run.run_id, name)
+
+
+def get_server_metrics(ctx: ActionContext) -> dict[str, int]:
+    """GetServerMetrics: how many runs are in each state (for the Prometheus export)."""
+    with ctx.call(SOURCE, "GetServerMetrics", read_only=True):
+        return ctx.store.count_runs_by_state()

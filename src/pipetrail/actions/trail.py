@@ -22,8 +22,8 @@ def lookup_events(ctx: ActionContext, query: AuditQuery) -> list[dict[str, Any]]
         "dataset": query.dataset, "jobRunId": query.run_id, "startTime": query.start,
         "endTime": query.end, "maxResults": query.limit,
     }
-    with ctx.call(SOURCE, "LookupEvents", read_only=True, params=params) as call:
-        call.resources = [Resource("Pipetrail::Trail::Trail", trail_arn(ctx.workspace))]
+    resources = [Resource("Pipetrail::Trail::Trail", trail_arn(ctx.workspace))]
+    with ctx.call(SOURCE, "LookupEvents", read_only=True, params=params, resources=resources):
         if not 1 <= query.limit <= MAX_RESULTS:
             raise ValidationError(f"limit must be between 1 and {MAX_RESULTS}")
         if query.start is not None and query.end is not None and query.start >= query.end:

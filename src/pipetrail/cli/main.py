@@ -35,6 +35,8 @@ COMMAND_MODULES = {
     "trail": "pipetrail.cli.trail",
     "access": "pipetrail.cli.access",
     "spark": "pipetrail.cli.spark",
+    "server": "pipetrail.cli.server",
+    "agent": "pipetrail.cli.agent",
 }
 
 

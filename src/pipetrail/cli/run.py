@@ -31,6 +31,9 @@ def run_command(app: App, script: Path, args: tuple[str, ...], job_name: str | N
     A PySpark job gets its event log written under PIPETRAIL_HOME/spark-events and its
     progress polled into Glue-named metrics; a failed run gets insights (runs show).
     Exits with the job's exit code; 124 on timeout; 128+N when a signal N ended it.
+
+    With PIPETRAIL_URL and PIPETRAIL_TOKEN set, the run is recorded through that server:
+    records wait in a spool under PIPETRAIL_HOME/spool until the server has them.
     """
     # Spawn the job before the heavy imports and the store are loaded: the job starts up
     # while the runner opens the store (see pipetrail.runner.launch).
@@ -42,18 +45,42 @@ def run_command(app: App, script: Path, args: tuple[str, ...], job_name: str | N
     options = RunOptions(script=script, arguments=list(args), timeout=timeout,
                          sample_interval=settings.sample_interval,
                          spark_events_dir=settings.spark_events_dir)
+    remote = settings.url is not None
     try:
         prepared = prepare_job_run(options, job_name)
     except PipetrailError as exc:
-        from pipetrail.actions.jobs import reject_job_run
+        if not remote:
+            from pipetrail.actions.jobs import reject_job_run
 
-        reject_job_run(app.context(), options, job_name, exc)
+            reject_job_run(app.context(), options, job_name, exc)
         raise
-    settings.precheck()
+
+    def announce(run: JobRun) -> None:
+        if not quiet and run.state.terminal:
+            took = duration_text(run.execution_time or 0.0)
+            where = f"pipetrail runs show {run.run_id[:12]}"
+            if remote:
+                where += f" (on {settings.url})"
+            click.echo(
+                f"pipetrail: run {run.run_id} {run.state.value} in {took} "
+                f"(exit {run.exit_code}); see: {where}",
+                err=True,
+            )
 
     from pipetrail.model.identity import local_identity
     from pipetrail.runner.launch import Launch
 
+    if remote:
+        # Records go to the spool and from there to the server; nothing waits for it.
+        from pipetrail.agent.remote import check_remote, run_remotely
+
+        check_remote(settings)
+        launch = Launch(prepared.run_id, prepared.job_name, options,
+                        identity=local_identity(settings.workspace))
+        run = run_remotely(settings, prepared, launch, on_state=announce)
+        return run.exit_code if run.exit_code is not None else 1
+
+    settings.precheck()
     # The caller of `pipetrail run` is the local user (as in app.context()); the job's
     # data events are recorded as theirs.
     launch = Launch(prepared.run_id, prepared.job_name, options,
@@ -66,15 +93,6 @@ def run_command(app: App, script: Path, args: tuple[str, ...], job_name: str | N
         raise
 
     from pipetrail.actions.jobs import start_job_run
-
-    def announce(run: JobRun) -> None:
-        if not quiet and run.state.terminal:
-            took = duration_text(run.execution_time or 0.0)
-            click.echo(
-                f"pipetrail: run {run.run_id} {run.state.value} in {took} "
-                f"(exit {run.exit_code}); see: pipetrail runs show {run.run_id[:12]}",
-                err=True,
-            )
 
     run = start_job_run(ctx, prepared, launch, on_state=announce)
     return run.exit_code if run.exit_code is not None else 1

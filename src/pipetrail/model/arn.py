@@ -29,3 +29,12 @@ def alarm_arn(workspace: str, alarm_name: str) -> str:
 
 def log_group_arn(workspace: str, group: str) -> str:
     return f"arn:pipetrail:logs:{workspace}:log-group:{group}"
+
+
+def principal_arn(workspace: str, kind: str, name: str) -> str:
+    """``arn:pipetrail:iam:<workspace>:user/<name>`` (``role/``, ``service-account/``)."""
+    return f"arn:pipetrail:iam:{workspace}:{kind}/{name}"
+
+
+def policy_arn(workspace: str, name: str) -> str:
+    return f"arn:pipetrail:iam:{workspace}:policy/{name}"

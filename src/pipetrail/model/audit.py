@@ -123,7 +123,11 @@ class AuditEvent:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 0):
                 raise ValidationError(f"{name} must be a non-negative integer")
-        body = orjson.dumps(self.to_record(), option=orjson.OPT_SORT_KEYS)
+        try:
+            body = orjson.dumps(self.to_record(), option=orjson.OPT_SORT_KEYS)
+        except TypeError as exc:  # an integer beyond 64 bits, an object JSON cannot hold
+            raise ValidationError(f"audit event {self.event_id} holds a value that is not "
+                                  f"JSON: {exc}") from None
         if len(body) > MAX_EVENT_BYTES:
             raise ValidationError(
                 f"audit event {self.event_id} is {len(body)} bytes; the limit is "

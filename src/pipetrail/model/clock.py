@@ -25,6 +25,8 @@ def cloudtrail_time(ms: int) -> str:
     return datetime.fromtimestamp(ms // 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+MAX_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+MIN_MS = -62_135_596_800_000  # 0001-01-01T00:00:00Z
 _RELATIVE = re.compile(r"^(\d+)\s*(s|m|h|d|w)$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -42,10 +44,16 @@ def parse_time(text: str, *, now: int | None = None) -> int:
         return current
     rel = _RELATIVE.match(value)
     if rel:
-        return current - int(rel.group(1)) * _UNITS[rel.group(2)] * 1000
+        moment = current - int(rel.group(1)) * _UNITS[rel.group(2)] * 1000
+        if moment < MIN_MS:
+            raise ValidationError(f"time {text!r} is before the year 1")
+        return moment
     if value.isdigit():
         number = int(value)
-        return number if number > 10**11 else number * 1000
+        ms = number if number > 10**11 else number * 1000
+        if ms > MAX_MS:
+            raise ValidationError(f"time {text!r} is after the year 9999")
+        return ms
     try:
         dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:

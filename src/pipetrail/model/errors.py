@@ -43,3 +43,37 @@ class AccessDeniedError(PipetrailError):
 
     code = "AccessDenied"
     exit_code = 5
+
+
+class ConflictError(PipetrailError):
+    """The entity already exists, or the request conflicts with its current state."""
+
+    code = "EntityAlreadyExistsException"
+    exit_code = 2
+
+
+class AuthenticationError(PipetrailError):
+    """The request carries no credentials, or credentials that are not valid."""
+
+    code = "UnrecognizedClientException"
+    exit_code = 5
+
+
+class PayloadTooLargeError(PipetrailError):
+    """A request body larger than the limit of its route."""
+
+    code = "RequestEntityTooLargeException"
+    exit_code = 2
+
+
+class ThrottlingError(PipetrailError):
+    """Too many requests of a kind at once; try again later."""
+
+    code = "ThrottlingException"
+    exit_code = 1
+
+
+class DeleteConflictError(ConflictError):
+    """The entity cannot be deleted while others depend on it."""
+
+    code = "DeleteConflictException"

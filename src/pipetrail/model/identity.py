@@ -12,6 +12,9 @@ from typing import Any
 from pipetrail import __version__
 
 DEFAULT_WORKSPACE = "local"
+# The resource type in a principal's ARN, by identity type.
+ARN_KINDS = {"LocalUser": "user", "User": "user", "Role": "role",
+             "AssumedRole": "assumed-role", "ServiceAccount": "service-account"}
 
 
 @dataclass(frozen=True)
@@ -23,10 +26,12 @@ class Identity:
     user_name: str
     workspace: str = DEFAULT_WORKSPACE
     session: dict[str, Any] = field(default_factory=dict)
+    #: The API token the call was made with (CloudTrail's ``accessKeyId``).
+    access_key_id: str | None = None
 
     @property
     def arn(self) -> str:
-        kind = "user" if self.type in {"LocalUser", "User"} else self.type.lower()
+        kind = ARN_KINDS.get(self.type, self.type.lower())
         return f"arn:pipetrail:iam:{self.workspace}:{kind}/{self.user_name}"
 
     def to_record(self) -> dict[str, Any]:
@@ -37,6 +42,8 @@ class Identity:
             "accountId": self.workspace,
             "userName": self.user_name,
         }
+        if self.access_key_id:
+            record["accessKeyId"] = self.access_key_id
         if self.session:
             record["sessionContext"] = dict(self.session)
         return record

@@ -96,3 +96,30 @@ class JobRun:
             "pid": self.pid,
             "timeout": self.timeout,
         }
+
+
+def merge_runs(stored: JobRun, update: JobRun) -> JobRun:
+    """``stored`` updated with what ``update`` knows, for updates that may arrive late or
+    twice: a final state is never replaced by an active one, the start time is the
+    earliest seen, fields the update leaves empty keep their stored value, and details
+    are merged (the update's keys win)."""
+    keep_state = stored.state.terminal and not update.state.terminal
+    merged = JobRun(
+        run_id=stored.run_id,
+        job_name=stored.job_name,
+        state=stored.state if keep_state else update.state,
+        started_on=min(stored.started_on, update.started_on),
+        attempt=update.attempt if update.attempt else stored.attempt,
+        arguments=update.arguments or stored.arguments,
+        details={**stored.details, **update.details},
+    )
+    for name in ("completed_on", "exit_code", "error_message", "principal", "code_hash",
+                 "script", "host", "pid", "timeout"):
+        newer, older = getattr(update, name), getattr(stored, name)
+        chosen = older if keep_state and name in _FINAL_FIELDS else newer
+        setattr(merged, name, chosen if chosen is not None else older)
+    return merged
+
+
+# Fields that belong to the final state: an active update does not overwrite them.
+_FINAL_FIELDS = frozenset({"completed_on", "exit_code", "error_message"})

@@ -16,7 +16,6 @@ import subprocess
 import threading
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import psutil
 
@@ -28,10 +27,8 @@ from pipetrail.runner.hooks import RunHook
 from pipetrail.runner.launch import Launch, terminate_tree
 from pipetrail.runner.process import describe_exit
 from pipetrail.runner.sampler import children_peak_rss, leftover_processes
+from pipetrail.runner.sink import RecordSink
 from pipetrail.runner.writer import BatchWriter
-
-if TYPE_CHECKING:
-    from pipetrail.store import Store
 
 TIMEOUT_EXIT_CODE = 124
 STOP_GRACE_SECONDS = 10.0
@@ -42,7 +39,7 @@ DRAIN_SECONDS = 1.0
 class JobRunner:
     """Follows a launched job to its end, keeping ``run`` (already stored) current."""
 
-    def __init__(self, store: Store, run: JobRun, launch: Launch,
+    def __init__(self, store: RecordSink, run: JobRun, launch: Launch,
                  hooks: Sequence[RunHook] = (), pipeline: IngestPipeline | None = None) -> None:
         self.store = store
         self.run = run

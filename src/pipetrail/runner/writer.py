@@ -12,16 +12,14 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pipetrail.ingest.pipeline import IngestPipeline
 from pipetrail.model.audit import AuditEvent
 from pipetrail.model.errors import PipetrailError
 from pipetrail.model.logs import LogEvent
 from pipetrail.model.metrics import MetricDatum
-
-if TYPE_CHECKING:
-    from pipetrail.store import Store
+from pipetrail.runner.sink import RecordSink
 
 FLUSH_INTERVAL = 0.02
 MAX_BATCH = 5000
@@ -37,7 +35,7 @@ class _Barrier:
 
 
 class BatchWriter(threading.Thread):
-    def __init__(self, store: Store, records: queue.SimpleQueue[Any] | None = None,
+    def __init__(self, store: RecordSink, records: queue.SimpleQueue[Any] | None = None,
                  interval: float = FLUSH_INTERVAL, pipeline: IngestPipeline | None = None
                  ) -> None:
         super().__init__(name="pipetrail-writer", daemon=True)

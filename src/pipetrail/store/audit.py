@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Select, and_, func, insert, select
+from sqlalchemy.engine import Connection
 
 from pipetrail.model.audit import AuditEvent
 from pipetrail.store import schema as t
@@ -30,6 +31,26 @@ class AuditQuery:
     limit: int = 50
 
 
+def audit_rows(events: Sequence[AuditEvent]
+               ) -> tuple[list[dict[str, Any]], dict[str, tuple[int, list[str]]]]:
+    """The rows of validated events, and the resources each names (by event id)."""
+    rows = []
+    for event in events:
+        body = event.validate()
+        rows.append({
+            "event_id": event.event_id, "event_time": event.event_time_ms,
+            "event_source": event.event_source, "event_name": event.event_name,
+            "event_category": event.event_category, "read_only": event.read_only,
+            "principal": event.identity.user_name, "error_code": event.error_code,
+            "dataset": event.dataset, "run_id": event.run_id, "body": body.decode(),
+        })
+    # Each name once per event (a data event names its dataset as a resource too).
+    resources = {e.event_id: (e.event_time_ms, list(dict.fromkeys(
+                     [r.arn for r in e.resources] + ([e.dataset] if e.dataset else []))))
+                 for e in events}
+    return rows, resources
+
+
 class AuditStore(StoreBase):
     def append_audit_events(self, events: Sequence[AuditEvent]) -> int:
         """Store events (validated first, all or none); an event id already stored is
@@ -37,31 +58,22 @@ class AuditStore(StoreBase):
         were new."""
         if not events:
             return 0
-        rows = []
-        for event in events:
-            body = event.validate()
-            rows.append({
-                "event_id": event.event_id, "event_time": event.event_time_ms,
-                "event_source": event.event_source, "event_name": event.event_name,
-                "event_category": event.event_category, "read_only": event.read_only,
-                "principal": event.identity.user_name, "error_code": event.error_code,
-                "dataset": event.dataset, "run_id": event.run_id, "body": body.decode(),
-            })
-        # Each name once per event (a data event names its dataset as a resource too).
-        resources = {e.event_id: (e.event_time_ms, list(dict.fromkeys(
-                         [r.arn for r in e.resources] + ([e.dataset] if e.dataset else []))))
-                     for e in events}
+        rows, resources = audit_rows(events)
         with self._write() as conn:
-            stmt = self._insert_ignore(t.audit_events).returning(
-                t.audit_events.c.seq, t.audit_events.c.event_id)
-            inserted = conn.execute(stmt, rows).all()
-            resource_rows = [
-                {"event_seq": seq, "resource": name, "event_time": resources[event_id][0]}
-                for seq, event_id in inserted
-                for name in resources[event_id][1]
-            ]
-            if resource_rows:
-                conn.execute(insert(t.audit_resources), resource_rows)
+            return self._insert_audit(conn, rows, resources)
+
+    def _insert_audit(self, conn: Connection, rows: list[dict[str, Any]],
+                      resources: dict[str, tuple[int, list[str]]]) -> int:
+        stmt = self._insert_ignore(t.audit_events).returning(
+            t.audit_events.c.seq, t.audit_events.c.event_id)
+        inserted = conn.execute(stmt, rows).all()
+        resource_rows = [
+            {"event_seq": seq, "resource": name, "event_time": resources[event_id][0]}
+            for seq, event_id in inserted
+            for name in resources[event_id][1]
+        ]
+        if resource_rows:
+            conn.execute(insert(t.audit_resources), resource_rows)
         return len(inserted)
 
     def lookup_audit_events(self, query: AuditQuery) -> list[dict[str, Any]]:

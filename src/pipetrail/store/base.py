@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError
 
-from pipetrail.model.errors import StoreError
+from pipetrail.model.errors import StoreError, ValidationError
 
 MAX_PAGE = 10_000
 
@@ -31,6 +31,8 @@ class StoreBase:
             with (self.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn,
                   conn.begin()):
                 yield conn
+        except DataError as exc:
+            raise ValidationError(f"the store refused a value: {short_error(exc)}") from None
         except DBAPIError as exc:
             raise StoreError(f"the store refused a write: {short_error(exc)}") from None
 
@@ -39,8 +41,15 @@ class StoreBase:
         try:
             with self.engine.connect() as conn:
                 yield conn
+        except DataError as exc:
+            raise ValidationError(f"the store refused a value: {short_error(exc)}") from None
         except DBAPIError as exc:
             raise StoreError(f"the store could not be read: {short_error(exc)}") from None
+
+    def ping(self) -> None:
+        """Raise StoreError unless the database answers a query."""
+        with self._read() as conn:
+            conn.exec_driver_sql("SELECT 1")
 
     def _insert_ignore(self, table: Any) -> Any:
         dialect = postgresql if self.dialect == "postgresql" else sqlite

@@ -13,16 +13,19 @@ from pipetrail.store import schema as t
 from pipetrail.store.base import MAX_PAGE, StoreBase
 
 
+def log_rows(events: Sequence[LogEvent], ingested: int) -> list[dict[str, Any]]:
+    return [
+        {"group_name": e.group, "stream_name": e.stream, "timestamp": e.timestamp,
+         "ingestion_time": e.ingestion_time or ingested, "message": e.message}
+        for e in events
+    ]
+
+
 class LogsStore(StoreBase):
     def append_log_events(self, events: Sequence[LogEvent]) -> None:
         if not events:
             return
-        ingested = now_ms()
-        rows = [
-            {"group_name": e.group, "stream_name": e.stream, "timestamp": e.timestamp,
-             "ingestion_time": e.ingestion_time or ingested, "message": e.message}
-            for e in events
-        ]
+        rows = log_rows(events, now_ms())
         with self._write() as conn:
             conn.execute(insert(t.log_events), rows)
 

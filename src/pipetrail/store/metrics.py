@@ -13,6 +13,14 @@ from pipetrail.store import schema as t
 from pipetrail.store.base import StoreBase
 
 
+def metric_rows(datums: Sequence[MetricDatum]) -> list[dict[str, Any]]:
+    return [
+        {"namespace": d.namespace, "name": d.name, "dimensions": d.dimensions_key,
+         "run_id": d.run_id, "timestamp": d.timestamp, "value": d.value, "unit": d.unit}
+        for d in datums
+    ]
+
+
 class MetricsStore(StoreBase):
     def latest_metric_values(self, since: int, limit: int = 100_000) -> list[MetricDatum]:
         """The newest datum of each series with datums at or after ``since``."""
@@ -31,11 +39,7 @@ class MetricsStore(StoreBase):
             return
         for datum in datums:
             datum.validate()
-        rows = [
-            {"namespace": d.namespace, "name": d.name, "dimensions": d.dimensions_key,
-             "run_id": d.run_id, "timestamp": d.timestamp, "value": d.value, "unit": d.unit}
-            for d in datums
-        ]
+        rows = metric_rows(datums)
         with self._write() as conn:
             conn.execute(insert(t.metric_data), rows)
 

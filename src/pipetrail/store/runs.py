@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from pipetrail.model.clock import now_ms
 from pipetrail.model.errors import NotFoundError, ValidationError
@@ -109,6 +109,13 @@ class RunsStore(StoreBase):
         with self._read() as conn:
             rows = conn.execute(query.limit(min(limit, MAX_PAGE))).all()
         return [_run_from_row(r) for r in rows]
+
+    def count_runs_by_state(self) -> dict[str, int]:
+        """How many runs are in each state (states without runs are absent)."""
+        c = t.runs.c
+        with self._read() as conn:
+            rows = conn.execute(select(c.state, func.count()).group_by(c.state)).all()
+        return {str(state): int(count) for state, count in rows}
 
     def active_runs(self) -> list[JobRun]:
         active = [s.value for s in RunState if not s.terminal]

@@ -208,3 +208,80 @@ event_cursors = Table(
     Column("position", BigInteger, nullable=False),
     Column("updated_on", BigInteger, nullable=False),
 )
+
+
+# -- access control (0004) ---------------------------------------------------------------
+
+principals = Table(
+    "principals",
+    metadata,
+    Column("principal_id", String(40), primary_key=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("type", String(32), nullable=False),
+    Column("description", Text),
+    Column("tags", Text, nullable=False),
+    Column("created_on", BigInteger, nullable=False),
+)
+
+policies = Table(
+    "policies",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("document", Text, nullable=False),
+    Column("description", Text),
+    Column("created_on", BigInteger, nullable=False),
+    Column("updated_on", BigInteger, nullable=False),
+)
+
+principal_policies = Table(
+    "principal_policies",
+    metadata,
+    Column("principal_id", String(40), primary_key=True),
+    Column("policy_name", String(128), primary_key=True),
+    Column("attached_on", BigInteger, nullable=False),
+    Index("ix_principal_policies_policy", "policy_name"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_id", String(40), primary_key=True),
+    Column("principal_id", String(40), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("description", Text),
+    Column("created_on", BigInteger, nullable=False),
+    Column("expires_on", BigInteger, nullable=False),
+    Column("revoked_on", BigInteger),
+    Column("session", Text),
+    Index("ix_api_tokens_principal", "principal_id"),
+)
+
+# One row: bumped by every change to principals, policies, attachments or tokens, so
+# that servers sharing the database know when their cached policies are stale.
+access_generation = Table(
+    "access_generation",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("generation", BigInteger, nullable=False),
+)
+
+# Batches of records delivered by agents: a batch id seen before is not stored again.
+ingest_batches = Table(
+    "ingest_batches",
+    metadata,
+    Column("batch_id", String(64), primary_key=True),
+    Column("received_on", BigInteger, nullable=False),
+    Column("records", Integer, nullable=False),
+    Index("ix_ingest_batches_received", "received_on"),
+)
+
+# Leases: which server process holds a cluster-wide duty (the background evaluators).
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("holder", String(255), nullable=False),
+    Column("term", BigInteger, nullable=False),
+    Column("expires_on", BigInteger, nullable=False),
+    Column("acquired_on", BigInteger, nullable=False),
+)

@@ -1,7 +1,8 @@
 """The storage interface. Everything above this package reads and writes through it.
 
 :class:`Store` is composed of one part per kind of record (``runs.py``, ``logs.py``,
-``metrics.py``, ``audit.py``), each a small class over the shared engine in ``base.py``.
+``metrics.py``, ``audit.py``, ``access.py``, ``ingest.py``, ``leases.py``), each a
+small class over the shared engine in ``base.py``.
 """
 
 from __future__ import annotations
@@ -10,11 +11,14 @@ from sqlalchemy.exc import DBAPIError
 
 from pipetrail.config import Settings
 from pipetrail.model.errors import StoreError
+from pipetrail.store.access import AccessStore
 from pipetrail.store.alarms import AlarmsStore
 from pipetrail.store.audit import AuditQuery, AuditStore
 from pipetrail.store.base import short_error
 from pipetrail.store.engine import make_engine, normalise_url, safe_url
 from pipetrail.store.events import EventsStore
+from pipetrail.store.ingest import IngestStore
+from pipetrail.store.leases import LeaseStore
 from pipetrail.store.logs import LogsStore
 from pipetrail.store.metrics import MetricsStore
 from pipetrail.store.migrate import ensure_schema
@@ -23,7 +27,8 @@ from pipetrail.store.runs import RunsStore
 __all__ = ["AuditQuery", "Store", "open_store"]
 
 
-class Store(RunsStore, LogsStore, MetricsStore, AuditStore, AlarmsStore, EventsStore):
+class Store(IngestStore, RunsStore, LogsStore, MetricsStore, AuditStore, AlarmsStore,
+            EventsStore, AccessStore, LeaseStore):
     """Durable state on SQLite or PostgreSQL. Thread-safe; share one per process."""
 
 

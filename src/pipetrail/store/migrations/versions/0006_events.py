@@ -2,7 +2,7 @@
 and the cursors of event sources read from other tables.
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-25
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 revision = "0006"
 # Chained after the newest migration on main at the time of writing (0003); re-chain
 # when merging.
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,81 @@
+"""Background evaluators: work that runs on a schedule, once per cluster.
+
+Alarm evaluation, event-rule delivery and housekeeping run on the one server process
+that holds the evaluators' lease (see ``pipetrail.server.leader``). An evaluator is an
+object with a ``name``, an ``interval`` in seconds and an ``evaluate(ctx)`` method; the
+built-ins are listed in :func:`pipetrail.actions.extensions.background_evaluators`.
+``evaluate`` should be idempotent: after a fail-over the new leader may repeat the last
+round of the old one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from pipetrail.actions.context import ActionContext, Caller
+from pipetrail.config import Settings
+from pipetrail.model.clock import now_ms
+from pipetrail.model.identity import Identity, user_agent
+from pipetrail.store import Store
+
+BATCH_MEMORY_DAYS = 30
+
+
+class Evaluator(Protocol):
+    name: str
+    interval: float
+
+    def evaluate(self, ctx: ActionContext) -> None:
+        """One round of work; exceptions are logged and the next round runs as planned."""
+
+
+def service_context(store: Store, settings: Settings) -> ActionContext:
+    """The context evaluators act in: the server itself, not a caller's principal."""
+    identity = Identity(type="Service", principal_id="pipetrail-server",
+                        user_name="pipetrail-server", workspace=settings.workspace)
+    return ActionContext(store, settings, Caller(identity, user_agent=user_agent("server")))
+
+
+@dataclass
+class PruneIngestBatches:
+    """Forget the ids of delivered batches after ``days`` (a batch delivered again
+    later than that would be stored again)."""
+
+    name: str = "prune-ingest-batches"
+    interval: float = 3600.0
+    days: int = BATCH_MEMORY_DAYS
+
+    def evaluate(self, ctx: ActionContext) -> None:
+        ctx.store.prune_ingest_batches(now_ms() - self.days * 86_400_000)
+
+
+@dataclass
+class EvaluateAlarms:
+    """Evaluate every alarm (each change goes on the bus and to the alarm's actions)."""
+
+    name: str = "evaluate-alarms"
+    interval: float = 1.0
+
+    def evaluate(self, ctx: ActionContext) -> None:
+        from pipetrail.actions.alarms import evaluate_alarms
+        from pipetrail.actions.extensions import alarm_listeners
+
+        evaluate_alarms(ctx, alarm_listeners(ctx))
+
+
+class DeliverEvents:
+    """Deliver due event deliveries (and publish trail events to the rules that opt in)."""
+
+    name = "deliver-events"
+    interval = 0.5
+
+    def __init__(self) -> None:
+        self._loop: object | None = None
+
+    def evaluate(self, ctx: ActionContext) -> None:
+        from pipetrail.events.loop import DeliveryLoop
+
+        if not isinstance(self._loop, DeliveryLoop) or self._loop.store is not ctx.store:
+            self._loop = DeliveryLoop(ctx.store, ctx.workspace)
+        self._loop.run_once()
