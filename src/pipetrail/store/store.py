@@ -1,7 +1,8 @@
 """The storage interface. Everything above this package reads and writes through it.
 
 :class:`Store` is composed of one part per kind of record (``runs.py``, ``logs.py``,
-``metrics.py``, ``audit.py``), each a small class over the shared engine in ``base.py``.
+``log_groups.py``, ``metric_filters.py``, ``metrics.py``, ``audit.py``), each a small
+class over the shared engine in ``base.py``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from pipetrail.store.alarms import AlarmsStore
 from pipetrail.store.audit import AuditQuery, AuditStore
 from pipetrail.store.base import short_error
 from pipetrail.store.engine import make_engine, normalise_url, safe_url
+from pipetrail.store.log_groups import LogGroupsStore
 from pipetrail.store.logs import LogsStore
+from pipetrail.store.metric_filters import MetricFiltersStore
 from pipetrail.store.metrics import MetricsStore
 from pipetrail.store.migrate import ensure_schema
 from pipetrail.store.runs import RunsStore
@@ -22,7 +25,8 @@ from pipetrail.store.runs import RunsStore
 __all__ = ["AuditQuery", "Store", "open_store"]
 
 
-class Store(RunsStore, LogsStore, MetricsStore, AuditStore, AlarmsStore):
+class Store(RunsStore, LogsStore, LogGroupsStore, MetricFiltersStore, MetricsStore, AuditStore,
+            AlarmsStore):
     """Durable state on SQLite or PostgreSQL. Thread-safe; share one per process."""
 
 
