@@ -130,17 +130,18 @@ class Launch:
 
     # -- captured records -------------------------------------------------------------
 
-    def log(self, group: str, ts: int, message: str, stream: str | None = None) -> None:
+    def log(self, group: str, ts: int, message: str, stream: str | None = None,
+            partial: bool = False) -> None:
         self.records.put(LogEvent(group=group, stream=stream or self.run_id, timestamp=ts,
-                                  message=message))
+                                  message=message, partial=partial, run_id=self.run_id))
 
     def metric(self, name: str, value: float, unit: str, ts: int) -> None:
         self.records.put(MetricDatum(namespace=JOBS_NAMESPACE, name=name, timestamp=ts,
                                      value=float(value), unit=unit, dimensions=self._dims,
                                      run_id=self.run_id))
 
-    def _on_line(self, kind: str, ts: int, text: str) -> None:
-        self.log(OUTPUT_GROUP if kind == "output" else ERROR_GROUP, ts, text)
+    def _on_line(self, kind: str, ts: int, text: str, partial: bool) -> None:
+        self.log(OUTPUT_GROUP if kind == "output" else ERROR_GROUP, ts, text, partial=partial)
 
     def _on_record(self, record: dict[str, Any]) -> None:
         handler = CHANNEL_HANDLERS.get(str(record.get("t")))
