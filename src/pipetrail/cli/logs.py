@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from pipetrail.cli.app import App, pass_app
@@ -54,14 +56,20 @@ def get_logs(app: App, run_id: str, stream: str, limit: int, raw: bool, fmt: str
 @click.option("--lines", "-n", type=int, default=10, show_default=True,
               help="How many of the last lines to print first.")
 @click.option("--stream", type=click.Choice(STREAMS), default="all", show_default=True)
+@click.option("--pattern", "-p", default=None, metavar="PATTERN",
+              help="Only lines that match this filter pattern (CloudWatch Logs syntax), "
+                   "for the first lines and the followed ones.")
 @click.option("--raw", is_flag=True, help="Print messages only, without time and stream.")
 @pass_app
-def tail_logs(app: App, run_id: str, follow: bool, lines: int, stream: str, raw: bool) -> None:
+def tail_logs(app: App, run_id: str, follow: bool, lines: int, stream: str,
+              pattern: str | None, raw: bool) -> None:
     """Print the last lines of a run; with --follow, new lines as they are written."""
-    from pipetrail.actions.logs import tail
+    from pipetrail.actions.logs import tail_batches
 
-    for event in tail(app.context(), run_id, stream, lines, follow):
-        click.echo(_line(event, not raw))
+    out = sys.stdout
+    for batch in tail_batches(app.context(), run_id, stream, lines, follow, pattern=pattern):
+        out.write("".join(_line(event, not raw) + "\n" for event in batch))
+        out.flush()
 
 
 COMMANDS: list[click.Command] = [logs]

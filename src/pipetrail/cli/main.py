@@ -35,13 +35,24 @@ def cli(ctx: click.Context, home: Path | None, database_url: str | None) -> None
 
 
 def _register() -> None:
-    from pipetrail.cli import access, logs, logs_lang, metrics, run, runs, trail
+    from pipetrail.cli import (
+        access,
+        log_groups,
+        logs,
+        logs_lang,
+        metric_filters,
+        metrics,
+        run,
+        runs,
+        trail,
+    )
 
     for module in (run, runs, logs, metrics, trail, access):
         for command in module.COMMANDS:
             cli.add_command(command)
-    for command in logs_lang.LOGS_SUBCOMMANDS:
-        logs.logs.add_command(command)
+    for logs_module in (logs_lang, log_groups, metric_filters):
+        for command in logs_module.LOGS_SUBCOMMANDS:
+            logs.logs.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> None:
