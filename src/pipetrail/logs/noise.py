@@ -19,9 +19,12 @@ from dataclasses import dataclass
 # A log4j line as Spark, Glue and YARN write it by default:
 # "26/11/25 10:00:46 INFO BlockManager: message" (also with 4-digit years, ISO dates,
 # and milliseconds).
+_THREAD = r"(?:\[[^\]]{1,100}\]\s+)?"
 _LOG4J = (r"^(?:\d{2,4}[-/]\d{2}[-/]\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,3})?\s+)?"
-          r"(?:\[[^\]]{1,100}\]\s+)?")
-_QUIET_LEVEL = r"(?:TRACE|DEBUG|INFO)"
+          + _THREAD)
+# After the level, the thread when the layout puts it there ("%p [%t] %c{1}").
+_LEVEL_THREAD = r"(?:\s+\[[^\]]{1,100}\])?"
+_QUIET_LEVEL = r"(?:TRACE|DEBUG|INFO)" + _LEVEL_THREAD
 
 
 @dataclass(frozen=True)
@@ -39,13 +42,9 @@ STANDARD_RULES: tuple[NoiseRule, ...] = (
         "TRACE/DEBUG/INFO lines of Spark's heartbeat machinery: the loggers "
         "HeartbeatReceiver, Heartbeater and ExecutorMetricsPoller"),
     NoiseRule(
-        "heartbeat-message",
-        re.compile(_LOG4J + _QUIET_LEVEL + r"\s+[\w$.]{1,200}:.*(?i:heartbeat)"),
-        "any other TRACE/DEBUG/INFO log4j line whose message mentions a heartbeat "
-        "(e.g. Executor: Told to re-register on heartbeat)"),
-    NoiseRule(
         "yarn-application-report",
-        re.compile(_LOG4J + r"INFO\s+\S*Client: Application report for application_\d+_\d+ "
+        re.compile(_LOG4J + r"INFO" + _LEVEL_THREAD
+                   + r"\s+\S*Client: Application report for application_\d+_\d+ "
                    r"\(state: [A-Z_]+\)\s*$"),
         "YARN's once-a-second client heartbeat: INFO Client: Application report for "
         "application_… (state: RUNNING)"),
@@ -56,6 +55,11 @@ STANDARD_RULES: tuple[NoiseRule, ...] = (
                    r".*(?i:heartbeat|allocate|progress)"),
         "TRACE/DEBUG/INFO heartbeats of a YARN application master "
         "(AMRMClient allocate/progress calls)"),
+    NoiseRule(
+        "heartbeat-message",
+        re.compile(_LOG4J + _QUIET_LEVEL + r"\s+[\w$.]{1,200}:.*(?i:heartbeat)"),
+        "any other TRACE/DEBUG/INFO log4j line whose message mentions a heartbeat "
+        "(e.g. Executor: Told to re-register on heartbeat)"),
     NoiseRule(
         "spark-log4j-banner",
         re.compile(r"^Using Spark's default log4j profile: \S+\s*$"),
@@ -68,7 +72,8 @@ STANDARD_RULES: tuple[NoiseRule, ...] = (
         "sc.setLogLevel(newLevel). For SparkR, use setLogLevel(newLevel)."),
     NoiseRule(
         "hadoop-native-library",
-        re.compile(_LOG4J + r"WARN\s+NativeCodeLoader: Unable to load native-hadoop library "
+        re.compile(_LOG4J + r"WARN" + _LEVEL_THREAD
+                   + r"\s+\S*NativeCodeLoader: Unable to load native-hadoop library "
                    r"for your platform"),
         "WARN NativeCodeLoader: Unable to load native-hadoop library for your platform… "
         "(printed by every Spark without Hadoop's native libraries)"),

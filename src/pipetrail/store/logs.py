@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 
 from pipetrail.model.clock import now_ms
 from pipetrail.model.logs import LogEvent
@@ -30,6 +31,12 @@ def message_bytes(message: str) -> int:
 
 
 class LogsStore(StoreBase):
+    _known_groups: set[str]
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        self._known_groups = set()
+
     def append_log_events(self, events: Sequence[LogEvent]) -> None:
         if not events:
             return
@@ -50,9 +57,10 @@ class LogsStore(StoreBase):
             else:
                 conn.execute(insert(t.log_events), [dict(zip(_COLUMNS, r, strict=True))
                                                     for r in rows])
-            groups = sorted({g for g, _ in streams})
-            conn.execute(self._insert_ignore(t.log_groups),
-                         [{"name": g, "created_on": ingested} for g in groups])
+            groups = sorted({g for g, _ in streams} - self._known_groups)
+            if groups:
+                conn.execute(self._insert_ignore(t.log_groups),
+                             [{"name": g, "created_on": ingested} for g in groups])
             conn.execute(self._stream_upsert(), [
                 {"group_name": g, "stream_name": s, "created_on": ingested, "first_event": first,
                  "last_event": last, "last_ingestion": ingested, "stored_events": count,
@@ -61,6 +69,7 @@ class LogsStore(StoreBase):
             ])
             if self.dialect == "postgresql":
                 conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+        self._known_groups.update(groups)  # groups are never deleted: no need to insert again
 
     def _stream_upsert(self) -> Any:
         c = t.log_streams.c

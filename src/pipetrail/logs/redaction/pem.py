@@ -32,23 +32,25 @@ class PemTracker:
     def __init__(self) -> None:
         self.in_block = False
         self.saw_body = False
+        self._began_in_block = False
 
     def feed(self, text: str, *, partial: bool = False, lenient: bool = False) -> str:
         """``text`` with key material masked.
 
         ``partial``: the text is a piece of a longer line; inside a block it is masked
-        whole. ``lenient`` (a value inside a JSON event): text that does not look like a
-        key's body is left as it is without ending the block (see :meth:`end_event`).
+        whole. ``lenient`` (a value inside a JSON event): only base64 of 16 or more
+        characters counts as a key's body (so ``"INFO"`` is not taken for one), and other
+        text is left as it is without ending the block (see :meth:`end_event`).
         """
         if self.in_block:
             end = END.search(text)
             if end is not None:
                 self.in_block = False
-                before = text[:end.start()]
-                return (MASK if before.strip() else before) + self._outside(text, end.start())
+                return self._body(text[:end.start()], partial) + self._outside(text, end.start())
             if partial:
                 return MASK
-            if _BODY.fullmatch(text):
+            if _BODY.fullmatch(text) and (not lenient or len(text.strip()) >= 16
+                                          or ":" in text):
                 self.saw_body = True
                 return MASK if text.strip() else text
             tail = _TRAILING_BODY.search(text)
@@ -62,13 +64,29 @@ class PemTracker:
             return text
         return self._outside(text, 0)
 
+    @staticmethod
+    def _body(text: str, partial: bool) -> str:
+        """What comes before an END marker inside a block: key material is masked, a
+        prefix such as a logging format's is kept (in a piece of a long line, all of it
+        is masked)."""
+        if not text.strip():
+            return text
+        if partial or _BODY.fullmatch(text):
+            return MASK
+        tail = _TRAILING_BODY.search(text.rstrip() + "\n")
+        if tail is not None:
+            return text[:tail.start()] + MASK
+        return text
+
     def start_event(self) -> None:
         """Before the values of one JSON event are fed (``lenient``)."""
         self.saw_body = False
+        self._began_in_block = self.in_block
 
     def end_event(self) -> None:
-        """After the values of one JSON event: a block that none of them continued ends."""
-        if self.in_block and not self.saw_body:
+        """After the values of one JSON event: a block that was open before it and that
+        none of its values continued ends."""
+        if self.in_block and self._began_in_block and not self.saw_body:
             self.in_block = False
 
     def _outside(self, text: str, pos: int) -> str:

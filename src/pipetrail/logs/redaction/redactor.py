@@ -131,6 +131,10 @@ class StreamRedactor:
                ) -> str | None:
         """The redacted text to store for this event of ``stream``; None when a piece
         of a long line is held back whole until more of the line arrives."""
+        if (not partial and not self._held and not self._pem and not self.redactor.custom
+                and "-----BEGIN" not in message and "\\u" not in message
+                and not may_hold_secret(message)):
+            return message  # the common case: nothing to mask, nothing carried over
         kept = self._pem.get(stream)
         pem = kept if kept is not None else self._idle
         text = self._held.pop(stream, "") + message if self._held else message
