@@ -7,12 +7,17 @@ import threading
 import time
 
 import pytest
+from sqlalchemy import insert
 
+from pipetrail.config import Settings
 from pipetrail.model.errors import NotFoundError, ValidationError
 from pipetrail.model.log_groups import DAY_MS
 from pipetrail.model.logs import ERROR_GROUP, INSIGHTS_GROUP, OUTPUT_GROUP, LogEvent
 from pipetrail.store import Store
+from pipetrail.store import schema as t
+from pipetrail.store.engine import make_engine
 from pipetrail.store.metric_filters import StoredMetricFilter
+from pipetrail.store.migrate import ensure_schema, upgrade
 
 DAY = DAY_MS
 NOW = 1_800_000_000_000
@@ -142,3 +147,25 @@ def test_the_watcher_wakes_when_events_are_stored(store: Store) -> None:
         assert watcher.wait(5) is True
         assert 0.15 < time.monotonic() - started < 4
         writer.join()
+
+
+def test_the_migration_makes_groups_and_streams_of_stored_events(settings: Settings) -> None:
+    engine = make_engine(settings.effective_database_url)
+    if settings.database_url is None:
+        settings.ensure_home()
+    with engine.connect() as conn:
+        upgrade(conn, "0003")
+        conn.execute(insert(t.log_events), [
+            {"group_name": "/old", "stream_name": "s", "timestamp": ts, "ingestion_time": 7,
+             "message": message} for ts, message in ((5, "é"), (9, "ab"))])
+        conn.commit()
+    ensure_schema(engine)
+    migrated = Store(engine)
+    try:
+        stream = migrated.describe_log_streams("/old")[0]
+        assert (stream.first_event, stream.last_event, stream.stored_events,
+                stream.stored_bytes, stream.created_on) == (5, 9, 2, 4, 7)
+        assert {g.name for g in migrated.describe_log_groups()} == {
+            "/old", OUTPUT_GROUP, ERROR_GROUP, INSIGHTS_GROUP}
+    finally:
+        migrated.close()

@@ -103,7 +103,7 @@ class LogGroupsStore(StoreBase):
             with self._write() as conn:
                 ids = [r[0] for r in conn.execute(
                     select(e.id).where(e.group_name == group, e.timestamp < cutoff)
-                    .order_by(e.id).limit(EXPIRE_BATCH)).all()]
+                    .limit(EXPIRE_BATCH)).all()]  # in (group, timestamp) index order
                 if not ids:
                     break
                 rows = conn.execute(
