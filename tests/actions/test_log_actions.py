@@ -136,3 +136,23 @@ def test_tail_with_a_pattern_finds_the_last_matching_lines(ctx: ActionContext) -
     assert newest(ctx)["requestParameters"]["logEventFilterPattern"] == "ERROR"
     followed = [e.message for e in logs.tail(ctx, run.run_id, lines=0, follow=True)]
     assert followed == []  # the run has ended: nothing new will come
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"pattern": "{ $.x = }"}, "invalid filter pattern"),
+    ({"value": "latency"}, "must be a number or a selector"),
+    ({"unit": "Parsecs"}, "unknown unit"),
+    ({"pattern": "[a, b]", "dimensions": {"A": "$a"}, "default_value": 0.0},
+     "cannot have a default value"),
+    ({"dimensions": {"A": "$.a", "B": "$.b", "C": "$.c", "D": "$.d"}}, "at most 3 dimensions"),
+    ({"name": "a:b"}, "may not contain ':'"),
+    ({"metric_name": ""}, "metric name is empty"),
+])
+def test_bad_metric_filters_are_refused(ctx: ActionContext, changes: dict[str, Any],
+                                        message: str) -> None:
+    fields = {"name": "f", "pattern": "ERROR", "namespace": "App", "metric_name": "Errors",
+              **changes}
+    with pytest.raises(ValidationError) as caught:
+        metric_filters.put_metric_filter(ctx, OUTPUT_GROUP, MetricFilter(**fields))
+    assert message in str(caught.value)
+    assert newest(ctx)["errorCode"] == "ValidationException"

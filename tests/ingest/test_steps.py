@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from pipetrail.actions.context import ActionContext
 from pipetrail.actions.extensions import ingest_pipeline
+from pipetrail.config import Settings
 from pipetrail.ingest.metric_filters import MetricFilterStep
 from pipetrail.ingest.pipeline import IngestPipeline
 from pipetrail.ingest.quiet import QuietStep
 from pipetrail.ingest.redact import RedactStep
 from pipetrail.logs.redaction import Redactor
+from pipetrail.model.errors import ConfigError
 from pipetrail.model.logs import ERROR_GROUP, MAX_MESSAGE_BYTES, OUTPUT_GROUP, LogEvent
 from pipetrail.model.metrics import MetricDatum
 from pipetrail.store import Store
@@ -104,3 +110,32 @@ def test_the_default_pipeline_redacts_before_metric_filters_see_the_line(
     kept, datums = pipeline.process_logs([event("login password=hunter2 ok")])
     assert kept[0].message == "login password=[REDACTED:password] ok"
     assert datums[0].dimensions == {"User": "password=[REDACTED:password]"}
+
+
+def test_the_configuration_chooses_the_steps(tmp_path: Path, store: Store) -> None:
+    patterns = tmp_path / "patterns.txt"
+    patterns.write_text("# comment\n\ncust-\\d{8}\n")
+    settings = Settings.from_env({"PIPETRAIL_HOME": str(tmp_path),
+                                  "PIPETRAIL_LOG_FILTER": "standard",
+                                  "PIPETRAIL_REDACT_PATTERNS": "alpha-\\d+\n  \n#x\n",
+                                  "PIPETRAIL_REDACT_FILE": str(patterns)})
+    assert settings.redact_patterns == ("alpha-\\d+", "cust-\\d{8}")
+    ctx = ActionContext.local(store, settings)
+    pipeline = ingest_pipeline(ctx)
+    assert [type(step) for step in pipeline.log_steps] == [QuietStep, RedactStep,
+                                                           MetricFilterStep]
+    kept, _ = pipeline.process_logs([event('Setting default log level to "WARN".'),
+                                     event("ids alpha-42 cust-12345678")])
+    assert [e.message for e in kept] == ["ids [REDACTED:custom] [REDACTED:custom]"]
+    default = ingest_pipeline(ActionContext.local(store, Settings(home=tmp_path)))
+    assert [type(step) for step in default.log_steps] == [RedactStep, MetricFilterStep]
+
+
+@pytest.mark.parametrize("environ, message", [
+    ({"PIPETRAIL_LOG_FILTER": "loud"}, "PIPETRAIL_LOG_FILTER must be one of none, standard"),
+    ({"PIPETRAIL_REDACT_FILE": "/nonexistent/patterns"}, "cannot read PIPETRAIL_REDACT_FILE"),
+])
+def test_bad_log_settings_are_configuration_errors(environ: dict[str, str],
+                                                   message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env(environ)

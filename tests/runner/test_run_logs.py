@@ -8,6 +8,9 @@ import subprocess
 import time
 from pathlib import Path
 
+from pipetrail.actions.logs import run_streams
+from pipetrail.model.runs import JobRun
+from pipetrail.store import Store
 from tests.conftest import Cli, ScriptFactory
 
 ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
@@ -35,21 +38,16 @@ FORBIDDEN = ["hunter2", ACCESS_KEY, SECRET_KEY, "MIIEowIBAAKCAQEA", "VTLw7onLRnr
              "12345678", "abcdefghijklmnopqrstuvwx"]
 
 
-def run_id_of_last(cli: Cli) -> str:
-    result = cli("runs", "list", "--format", "json", "--limit", "1")
-    assert result.returncode == 0, result.stderr
-    return str(json.loads(result.stdout)[0]["runId"])
+def last_run(store: Store) -> JobRun:
+    return store.list_runs(limit=1)[0]
 
 
-def stored(cli: Cli, run_id: str, stream: str = "all") -> list[str]:
-    result = cli("logs", "get", run_id, "--stream", stream, "--format", "json", "--limit",
-                 "10000")
-    assert result.returncode == 0, result.stderr
-    return [e["message"] for e in json.loads(result.stdout)]
+def stored(store: Store, run_id: str, stream: str = "all") -> list[str]:
+    return [e.message for e in store.read_streams(run_streams(run_id, stream), limit=10_000)]
 
 
 def test_secrets_are_masked_in_everything_a_run_stores(cli: Cli, script: ScriptFactory,
-                                                       tmp_path: Path) -> None:
+                                                       tmp_path: Path, store: Store) -> None:
     patterns = tmp_path / "redact.txt"
     patterns.write_text("# customer numbers\ncust-(?P<secret>\\d{8})\n\n")
     path = script(SECRETS_JOB)
@@ -59,25 +57,25 @@ def test_secrets_are_masked_in_everything_a_run_stores(cli: Cli, script: ScriptF
     assert proc.returncode == 1, proc.stderr
     for secret in ("hunter2", ACCESS_KEY, SECRET_KEY, "MIIEowIBAAKCAQEA", "cust-12345678"):
         assert secret in proc.stdout + proc.stderr  # the terminal shows the job as it is
-    run_id = run_id_of_last(cli)
-    messages = stored(cli, run_id)
-    everything = "\n".join(messages)
+    run = last_run(store)
+    run_id = run.run_id
+    everything = "\n".join(stored(store, run_id))
     for secret in FORBIDDEN:
         assert secret not in everything, secret
-    output = stored(cli, run_id, "output")
+    output = stored(store, run_id, "output")
     assert output[:6] == [
         "connecting to postgresql://etl:[REDACTED:password]@db.internal/sales",
         "-----BEGIN RSA PRIVATE KEY-----", "[REDACTED:private-key]", "[REDACTED:private-key]",
         "-----END RSA PRIVATE KEY-----", "customer cust-[REDACTED:custom] ok"]
     assert "Bearer [REDACTED:bearer-token]" in "".join(output[6:])
-    records = [json.loads(m) for m in stored(cli, run_id, "logger")[:2]]
+    records = [json.loads(m) for m in stored(store, run_id, "logger")[:2]]
     assert records[0]["message"] == "using secret [REDACTED:aws-secret-access-key]"
     assert records[1]["message"] == ("config {'password': '[REDACTED:password]', "
                                      "'user': 'etl'}")
-    show = json.loads(cli("runs", "show", run_id, "--format", "json").stdout)
-    assert show["errorMessage"] == ("RuntimeError: could not connect to "
-                                    "postgresql://etl:[REDACTED:password]@db.internal/sales")
-    assert "hunter2" not in json.dumps(show)
+    assert run.error_message == ("RuntimeError: could not connect to "
+                                 "postgresql://etl:[REDACTED:password]@db.internal/sales")
+    assert "hunter2" not in json.dumps(run.details)
+    assert "[REDACTED:password]" in json.dumps(run.details["exception"])
 
 
 def test_a_bad_redaction_pattern_stops_the_run_before_it_starts(
@@ -111,24 +109,20 @@ KEPT = ["26/11/25 10:00:46 INFO Executor: Running task 1.0 in stage 0.0 (TID 1)"
         "heartbeats"]
 
 
-def test_quiet_logs_drop_spark_noise_from_storage_only(cli: Cli, script: ScriptFactory) -> None:
+def test_quiet_logs_drop_spark_noise_from_storage_only(cli: Cli, script: ScriptFactory,
+                                                       store: Store) -> None:
     path = script(NOISY_JOB)
     quiet = cli("run", "--quiet-logs", "-q", str(path))
     assert quiet.returncode == 0, quiet.stderr
     assert "Using Spark's default log4j profile" in quiet.stderr  # the terminal is untouched
-    assert stored(cli, run_id_of_last(cli), "error") == KEPT
-    by_env = cli("run", "-q", str(path), env={"PIPETRAIL_LOG_FILTER": "standard"})
-    assert by_env.returncode == 0
-    assert stored(cli, run_id_of_last(cli), "error") == KEPT
+    assert stored(store, last_run(store).run_id, "error") == KEPT
     loud = cli("run", "-q", str(path))
     assert loud.returncode == 0
-    assert len(stored(cli, run_id_of_last(cli), "error")) == 8
-    bad = cli("runs", "list", env={"PIPETRAIL_LOG_FILTER": "loud"})
-    assert bad.returncode == 3 and "PIPETRAIL_LOG_FILTER must be one of" in bad.stderr
+    assert len(stored(store, last_run(store).run_id, "error")) == 8
 
 
 def test_tail_follow_with_a_pattern_shows_matching_lines_as_they_come(
-        cli: Cli, script: ScriptFactory, tmp_path: Path) -> None:
+        cli: Cli, script: ScriptFactory, tmp_path: Path, store: Store) -> None:
     gate = tmp_path / "gate"
     body = (f"import os, time\nprint('INFO one')\nprint('ERROR two', flush=True)\n"
             f"while not os.path.exists({str(gate)!r}):\n    time.sleep(0.05)\n"
@@ -137,8 +131,8 @@ def test_tail_follow_with_a_pattern_shows_matching_lines_as_they_come(
     deadline = time.monotonic() + 30
     run_id = ""
     while not run_id and time.monotonic() < deadline:
-        found = json.loads(cli("runs", "list", "--format", "json").stdout)
-        run_id = found[0]["runId"] if found and found[0]["state"] == "RUNNING" else ""
+        found = store.list_runs(limit=1)
+        run_id = found[0].run_id if found and found[0].state.value == "RUNNING" else ""
         time.sleep(0.05)
     follower = cli.popen("logs", "tail", run_id, "--follow", "--raw", "--pattern", "ERROR")
     assert follower.stdout is not None
