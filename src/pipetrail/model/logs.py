@@ -14,7 +14,7 @@ INSIGHTS_GROUP = "/pipetrail/jobs/insights"
 MAX_MESSAGE_BYTES = 256 * 1024 - 26
 
 
-@dataclass
+@dataclass(slots=True)
 class LogEvent:
     """One log event. ``partial`` and ``run_id`` travel with an event on its way to the
     store and are not stored: ``partial`` marks a piece of a line that goes on in the next

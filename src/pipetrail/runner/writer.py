@@ -66,8 +66,18 @@ class BatchWriter(threading.Thread):
             self._drain()
             last_flush = time.monotonic()
             self._flush(retry_until=None)
-        self._drain()
-        self._flush(retry_until=time.monotonic() + 30)
+        # Closing: write everything still queued, a batch at a time.
+        deadline = time.monotonic() + 30
+        while self._drain() or self._pending():
+            self._flush(retry_until=deadline)
+            if self.failures:
+                lost = 0
+                while self._drain():
+                    lost += len(self._raw_logs) + len(self._metrics) + len(self._audit)
+                    self._raw_logs, self._metrics, self._audit = [], [], []
+                if lost:
+                    self.failures.append(f"{lost} more queued records were not stored")
+                return
 
     def close(self, timeout: float = 60) -> None:
         self._closing.set()
@@ -84,12 +94,17 @@ class BatchWriter(threading.Thread):
         else:
             self._audit.append(record)
 
-    def _drain(self) -> None:
-        for _ in range(MAX_BATCH * 4):
+    def _drain(self) -> int:
+        """Take up to a batch's worth of queued records; how many were taken."""
+        for taken in range(MAX_BATCH * 4):
             try:
                 self._sort(self._queue.get_nowait())
             except queue.Empty:
-                return
+                return taken
+        return MAX_BATCH * 4
+
+    def _pending(self) -> bool:
+        return bool(self._raw_logs or self._logs or self._metrics or self._audit)
 
     def _flush(self, retry_until: float | None) -> None:
         if self._raw_logs:  # each event passes the pipeline once, even when writes retry
