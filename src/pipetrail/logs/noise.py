@@ -32,6 +32,8 @@ class NoiseRule:
     name: str
     pattern: re.Pattern[str]
     description: str
+    # The rule can only match a line holding one of these (lower-case) texts.
+    needles: tuple[str, ...] = ()
 
 
 STANDARD_RULES: tuple[NoiseRule, ...] = (
@@ -40,47 +42,55 @@ STANDARD_RULES: tuple[NoiseRule, ...] = (
         re.compile(_LOG4J + _QUIET_LEVEL
                    + r"\s+\S*(?:HeartbeatReceiver|Heartbeater|ExecutorMetricsPoller):"),
         "TRACE/DEBUG/INFO lines of Spark's heartbeat machinery: the loggers "
-        "HeartbeatReceiver, Heartbeater and ExecutorMetricsPoller"),
+        "HeartbeatReceiver, Heartbeater and ExecutorMetricsPoller",
+        ("heartbeat", "executormetricspoller")),
     NoiseRule(
         "yarn-application-report",
         re.compile(_LOG4J + r"INFO" + _LEVEL_THREAD
                    + r"\s+\S*Client: Application report for application_\d+_\d+ "
                    r"\(state: [A-Z_]+\)\s*$"),
         "YARN's once-a-second client heartbeat: INFO Client: Application report for "
-        "application_… (state: RUNNING)"),
+        "application_… (state: RUNNING)",
+        ("application report",)),
     NoiseRule(
         "yarn-am-heartbeat",
         re.compile(_LOG4J + _QUIET_LEVEL
                    + r"\s+\S*(?:AMRMClientImpl|AMRMClientAsyncImpl|ApplicationMaster):"
                    r".*(?i:heartbeat|allocate|progress)"),
         "TRACE/DEBUG/INFO heartbeats of a YARN application master "
-        "(AMRMClient allocate/progress calls)"),
+        "(AMRMClient allocate/progress calls)",
+        ("amrmclient", "applicationmaster")),
     NoiseRule(
         "heartbeat-message",
         re.compile(_LOG4J + _QUIET_LEVEL + r"\s+[\w$.]{1,200}:.*(?i:heartbeat)"),
         "any other TRACE/DEBUG/INFO log4j line whose message mentions a heartbeat "
-        "(e.g. Executor: Told to re-register on heartbeat)"),
+        "(e.g. Executor: Told to re-register on heartbeat)",
+        ("heartbeat",)),
     NoiseRule(
         "spark-log4j-banner",
         re.compile(r"^Using Spark's default log4j profile: \S+\s*$"),
-        "Using Spark's default log4j profile: org/apache/spark/log4j2-defaults.properties"),
+        "Using Spark's default log4j profile: org/apache/spark/log4j2-defaults.properties",
+        ("default log4j profile",)),
     NoiseRule(
         "spark-log-level-banner",
         re.compile(r"^(?:Setting default log level to \"[A-Z]+\"\.|To adjust logging level "
                    r"use sc\.setLogLevel\(newLevel\)\..*)\s*$"),
         'Setting default log level to "WARN". / To adjust logging level use '
-        "sc.setLogLevel(newLevel). For SparkR, use setLogLevel(newLevel)."),
+        "sc.setLogLevel(newLevel). For SparkR, use setLogLevel(newLevel).",
+        ("default log level", "adjust logging level")),
     NoiseRule(
         "hadoop-native-library",
         re.compile(_LOG4J + r"WARN" + _LEVEL_THREAD
                    + r"\s+\S*NativeCodeLoader: Unable to load native-hadoop library "
                    r"for your platform"),
         "WARN NativeCodeLoader: Unable to load native-hadoop library for your platform… "
-        "(printed by every Spark without Hadoop's native libraries)"),
+        "(printed by every Spark without Hadoop's native libraries)",
+        ("native-hadoop",)),
     NoiseRule(
         "jvm-incubator-modules",
         re.compile(r"^WARNING: Using incubator modules: [\w.,\s]+$"),
-        "WARNING: Using incubator modules: jdk.incubator.vector (the JVM, at Spark's start)"),
+        "WARNING: Using incubator modules: jdk.incubator.vector (the JVM, at Spark's start)",
+        ("incubator modules",)),
 )
 
 # One redraw of Spark's ConsoleProgressBar: "[Stage 0:>   (0 + 2) / 2]" (several stages
@@ -94,20 +104,26 @@ class NoiseFilter:
 
     def __init__(self, rules: tuple[NoiseRule, ...] = STANDARD_RULES) -> None:
         self.rules = rules
-        self._any = re.compile("|".join(f"(?:{rule.pattern.pattern})" for rule in rules))
+        self._always = tuple(rule for rule in rules if not rule.needles)
+        needles = sorted({needle for rule in rules for needle in rule.needles})
+        self._needles = re.compile("|".join(re.escape(needle) for needle in needles))
 
     def clean(self, line: str) -> str | None:
         if "\r" in line or line.startswith("[Stage "):
             line = self._strip_progress(line)
             if not line:
                 return None
-        if self._any.match(line) is not None:
+        if self.matching_rule(line) is not None:
             return None
         return line
 
     def matching_rule(self, line: str) -> str | None:
         """The name of the rule that drops ``line``, if any (for tests and docs)."""
-        for rule in self.rules:
+        lowered = line.lower()
+        candidates = self.rules if self._needles.search(lowered) else self._always
+        for rule in candidates:
+            if rule.needles and not any(needle in lowered for needle in rule.needles):
+                continue
             if rule.pattern.match(line) is not None:
                 return rule.name
         return None
