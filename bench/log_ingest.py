@@ -3,11 +3,11 @@
 The baseline, measured in the same session, is the same job writing the same lines to a
 file (``python job.py N > file``). Under ``pipetrail run`` every line is echoed to the
 terminal (here /dev/null), passes the ingest pipeline (redaction, metric filters, and
-with ``--quiet-logs`` the noise filter; in the last variant a metric filter that
-every line matches, so each line also stores a metric datum) and is stored; the run ends only when every line
-is in the store, so the wall time covers ingest. The fixed cost of a run (start-up and
-shutdown, measured with a job printing one line) is reported and taken out for the net
-rate.
+with ``--quiet-logs`` the noise filter) and is stored; in the last variant a metric
+filter matches every line, so each line also stores a metric datum. The run ends only
+when every line is in the store, so the wall time covers ingest. The fixed cost of a run
+(start-up and shutdown, measured with a job printing one line) is reported and taken out
+for the net rate.
 
     python bench/log_ingest.py [--lines 200000] [--repeat 3] [--database-url URL]
 """
