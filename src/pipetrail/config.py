@@ -8,12 +8,16 @@
 | ``PIPETRAIL_WORKSPACE`` | the workspace name recorded as ``recipientAccountId`` | ``local`` |
 | ``PIPETRAIL_URL`` | a server: ``pipetrail run`` records through it (remote run) | unset |
 | ``PIPETRAIL_TOKEN`` | the API token for ``PIPETRAIL_URL`` | unset |
+| ``PIPETRAIL_LOG_FILTER`` | ``standard`` drops known Spark/JVM noise from storage | ``none`` |
+| ``PIPETRAIL_REDACT_PATTERNS`` | extra redaction regexes, one per line | unset |
+| ``PIPETRAIL_REDACT_FILE`` | a file of extra redaction regexes, one per line | unset |
 """
 
 from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -22,6 +26,7 @@ from pipetrail.model.errors import ConfigError, StoreError
 from pipetrail.model.identity import DEFAULT_WORKSPACE
 
 DEFAULT_HOME = Path("~/.pipetrail")
+LOG_FILTERS = ("none", "standard")
 MIN_SAMPLE_INTERVAL = 0.05
 PRECHECK_TIMEOUT = 3.0
 
@@ -44,6 +49,8 @@ class Settings:
     workspace: str = DEFAULT_WORKSPACE
     url: str | None = None
     token: str | None = field(default=None, repr=False)
+    log_filter: str = "none"
+    redact_patterns: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -63,6 +70,8 @@ class Settings:
             workspace=env.get("PIPETRAIL_WORKSPACE") or DEFAULT_WORKSPACE,
             url=env.get("PIPETRAIL_URL") or None,
             token=env.get("PIPETRAIL_TOKEN") or None,
+            log_filter=env.get("PIPETRAIL_LOG_FILTER") or "none",
+            redact_patterns=_redact_patterns(env),
         )
         settings.check()
         return settings
@@ -74,6 +83,9 @@ class Settings:
         return updated
 
     def check(self) -> None:
+        if self.log_filter not in LOG_FILTERS:
+            raise ConfigError(f"PIPETRAIL_LOG_FILTER must be one of {', '.join(LOG_FILTERS)}, "
+                              f"not {self.log_filter!r}")
         if self.sample_interval < MIN_SAMPLE_INTERVAL:
             raise ConfigError(
                 f"the sample interval must be at least {MIN_SAMPLE_INTERVAL} s, "
@@ -129,3 +141,22 @@ class Settings:
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.sqlite_path}"
+
+
+def _redact_patterns(env: Mapping[str, str]) -> tuple[str, ...]:
+    """Custom redaction patterns: the lines of PIPETRAIL_REDACT_PATTERNS and of the file
+    PIPETRAIL_REDACT_FILE (blank lines and lines starting with ``#`` skipped)."""
+    texts = [env.get("PIPETRAIL_REDACT_PATTERNS") or ""]
+    path = env.get("PIPETRAIL_REDACT_FILE")
+    if path:
+        try:
+            texts.append(Path(path).expanduser().read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read PIPETRAIL_REDACT_FILE {path}: {exc}") from None
+    patterns = []
+    for text in texts:
+        for line in text.splitlines():
+            stripped = line.strip()
+            if stripped and not stripped.startswith("#"):
+                patterns.append(stripped)
+    return tuple(patterns)

@@ -19,13 +19,23 @@ from pipetrail.actions.background import (
 from pipetrail.actions.context import ActionContext
 from pipetrail.events.alarm_events import AlarmNotifications
 from pipetrail.events.notifier import Notifier
-from pipetrail.ingest.pipeline import IngestPipeline
+from pipetrail.ingest.metric_filters import MetricFilterStep
+from pipetrail.ingest.pipeline import IngestPipeline, LogStep
+from pipetrail.ingest.quiet import QuietStep
+from pipetrail.ingest.redact import RedactStep
+from pipetrail.logs.redaction import Redactor, compile_patterns
 from pipetrail.runner.alarm_watch import AlarmWatch
 from pipetrail.runner.hooks import RunHook
+from pipetrail.runner.redaction import RedactRunDetails
 from pipetrail.runner.run_events import RunEvents
 
 if TYPE_CHECKING:
     from pipetrail.alarms.evaluator import ChangeListener
+
+
+def redactor(ctx: ActionContext) -> Redactor:
+    """The built-in redaction rules plus the configured patterns."""
+    return Redactor(compile_patterns(ctx.settings.redact_patterns))
 
 
 def run_hooks(ctx: ActionContext) -> list[RunHook]:
@@ -38,6 +48,7 @@ def run_hooks(ctx: ActionContext) -> list[RunHook]:
         AlarmWatch(ctx.store, alarm_listeners(ctx, notifier)),
         SparkMonitorHook(),  # before insights: they read the Spark details it records
         InsightsHook(ctx.store),
+        RedactRunDetails(redactor(ctx)),  # secrets in the error message and exception
         # Last: its final flush also sends the last alarm changes, and the state-change
         # event carries the insights.
         RunEvents(notifier, ctx.workspace),
@@ -56,8 +67,13 @@ def alarm_listeners(ctx: ActionContext, notifier: Notifier | None = None
 
 
 def ingest_pipeline(ctx: ActionContext) -> IngestPipeline:
-    """The ingest steps for records arriving through ``ctx``."""
-    return IngestPipeline()
+    """The ingest steps for records arriving through ``ctx``, in order."""
+    steps: list[LogStep] = []
+    if ctx.settings.log_filter == "standard":
+        steps.append(QuietStep())  # known Spark/YARN/JVM noise is dropped
+    steps.append(RedactStep(redactor(ctx)))  # secrets are masked before storage
+    steps.append(MetricFilterStep(ctx.store))  # stored metric filters emit datums
+    return IngestPipeline(steps)
 
 
 def background_evaluators(ctx: ActionContext) -> list[Evaluator]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from pipetrail.cli.app import App, pass_app
@@ -56,21 +58,28 @@ def get_logs(app: App, run_id: str, stream: str, limit: int, raw: bool, fmt: str
               help="How many of the last lines to print first.")
 @click.option("--stream", type=click.Choice(STREAMS), default="console", show_default=True,
               help="As for 'logs get'.")
+@click.option("--pattern", "-p", default=None, metavar="PATTERN",
+              help="Only lines that match this filter pattern (CloudWatch Logs syntax), "
+                   "for the first lines and the followed ones.")
 @click.option("--raw", is_flag=True, help="Print messages only, without time and stream.")
 @pass_app
-def tail_logs(app: App, run_id: str, follow: bool, lines: int, stream: str, raw: bool) -> None:
+def tail_logs(app: App, run_id: str, follow: bool, lines: int, stream: str,
+              pattern: str | None, raw: bool) -> None:
     """Print the last lines of a run; with --follow, new lines as they are written."""
-    from pipetrail.actions.logs import tail
+    from pipetrail.actions.logs import tail_batches
 
-    for event in tail(app.context(), run_id, stream, lines, follow):
-        click.echo(_line(event, not raw))
+    out = sys.stdout
+    for batch in tail_batches(app.context(), run_id, stream, lines, follow, pattern=pattern):
+        out.write("".join(_line(event, not raw) + "\n" for event in batch))
+        out.flush()
 
 
 def _attach_languages() -> None:
-    from pipetrail.cli.logs_lang import LOGS_SUBCOMMANDS
+    from pipetrail.cli import log_groups, logs_lang, metric_filters
 
-    for command in LOGS_SUBCOMMANDS:
-        logs.add_command(command)
+    for module in (logs_lang, log_groups, metric_filters):
+        for command in module.LOGS_SUBCOMMANDS:
+            logs.add_command(command)
 
 
 _attach_languages()

@@ -20,13 +20,19 @@ from pipetrail.model.runs import JobRun
 @click.option("--sample-interval", type=float, metavar="SECONDS",
               help="Seconds between process samples (default PIPETRAIL_SAMPLE_INTERVAL or 1).")
 @click.option("--quiet", "-q", is_flag=True, help="Do not print the run summary line.")
+@click.option("--quiet-logs", is_flag=True,
+              help="Do not store known Spark/YARN/JVM noise (heartbeats, progress bars, "
+                   "start-up banners); the terminal still shows everything. Same as "
+                   "PIPETRAIL_LOG_FILTER=standard.")
 @pass_app
 def run_command(app: App, script: Path, args: tuple[str, ...], job_name: str | None,
-                timeout: float | None, sample_interval: float | None, quiet: bool) -> int:
+                timeout: float | None, sample_interval: float | None, quiet: bool,
+                quiet_logs: bool) -> int:
     """Run SCRIPT as a monitored job run; ARGS (after --) go to the script.
 
     The job's output appears as usual and is recorded line by line in the log streams
-    /pipetrail/jobs/output and /pipetrail/jobs/error (stream = run id); its process tree
+    /pipetrail/jobs/output and /pipetrail/jobs/error (stream = run id), with secrets
+    masked before they are stored; its process tree
     is sampled into metrics; the run and every action are recorded in the trail.
     A PySpark job gets its event log written under PIPETRAIL_HOME/spark-events and its
     progress polled into Glue-named metrics; a failed run gets insights (runs show).
@@ -41,13 +47,19 @@ def run_command(app: App, script: Path, args: tuple[str, ...], job_name: str | N
     from pipetrail.runner.launch import RunOptions
     from pipetrail.runner.prepare import prepare_job_run
 
-    settings = app.settings.with_overrides(sample_interval=sample_interval)
+    settings = app.settings.with_overrides(sample_interval=sample_interval,
+                                           log_filter="standard" if quiet_logs else None)
+    app.settings = settings
     options = RunOptions(script=script, arguments=list(args), timeout=timeout,
                          sample_interval=settings.sample_interval,
                          spark_events_dir=settings.spark_events_dir)
     remote = settings.url is not None
     try:
         prepared = prepare_job_run(options, job_name)
+        if settings.redact_patterns:
+            from pipetrail.logs.redaction.custom import compile_patterns
+
+            compile_patterns(settings.redact_patterns)
     except PipetrailError as exc:
         if not remote:
             from pipetrail.actions.jobs import reject_job_run

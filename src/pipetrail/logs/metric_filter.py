@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from pipetrail.logs.filter_pattern import (
     FilterPattern,
@@ -45,6 +46,31 @@ class MetricFilter:
     default_value: float | None = None
     unit: str = "None"
     dimensions: Mapping[str, str] = field(default_factory=dict)
+
+    def transformation(self) -> dict[str, Any]:
+        """The metric transformation as CloudWatch writes it (``metricTransformations``
+        item): how it is stored and shown."""
+        data: dict[str, Any] = {"metricName": self.metric_name,
+                                "metricNamespace": self.namespace,
+                                "metricValue": self.value, "unit": self.unit}
+        if self.default_value is not None:
+            data["defaultValue"] = self.default_value
+        if self.dimensions:
+            data["dimensions"] = dict(self.dimensions)
+        return data
+
+    @classmethod
+    def from_transformation(cls, name: str, pattern: str,
+                            transformation: Mapping[str, Any]) -> MetricFilter:
+        """The filter named ``name`` from a stored or given transformation."""
+        default = transformation.get("defaultValue")
+        return cls(name=name, pattern=pattern,
+                   namespace=str(transformation.get("metricNamespace", "")),
+                   metric_name=str(transformation.get("metricName", "")),
+                   value=str(transformation.get("metricValue", "1")),
+                   default_value=None if default is None else float(default),
+                   unit=str(transformation.get("unit", "None")),
+                   dimensions=dict(transformation.get("dimensions") or {}))
 
     def compile(self) -> CompiledMetricFilter:
         """Check the definition and compile it; bad parts raise ``ValidationError``."""

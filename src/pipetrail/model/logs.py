@@ -14,14 +14,21 @@ INSIGHTS_GROUP = "/pipetrail/jobs/insights"
 MAX_MESSAGE_BYTES = 256 * 1024 - 26
 
 
-@dataclass
+@dataclass(slots=True)
 class LogEvent:
+    """One log event. ``partial`` and ``run_id`` travel with an event on its way to the
+    store and are not stored: ``partial`` marks a piece of a line that goes on in the next
+    event of the same stream (a line too long to hold in memory at once), ``run_id`` the
+    job run that wrote it."""
+
     group: str
     stream: str
     timestamp: int
     message: str
     ingestion_time: int | None = None
     event_id: int | None = None
+    partial: bool = False
+    run_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -3,8 +3,10 @@
 One thread multiplexes every pipe with ``selectors``. Output is echoed to the runner's
 own stdout/stderr byte for byte as it arrives, so the job looks as it would without
 Pipetrail. Text is decoded as UTF-8 (invalid bytes become U+FFFD; NUL becomes U+FFFD
-because PostgreSQL text cannot hold it), and a line longer than one log event can hold
-is split into several events rather than cut.
+because PostgreSQL text cannot hold it). Lines are passed on whole (the ingest pipeline
+splits one too long for a log event after redaction has seen it); only text that runs
+past :data:`PENDING_CHARS` without a newline is passed on in pieces marked ``partial``,
+so memory stays bounded.
 """
 
 from __future__ import annotations
@@ -20,13 +22,16 @@ from typing import Any
 
 import orjson
 
-from pipetrail.model.logs import MAX_MESSAGE_BYTES, split_message
+from pipetrail.model.logs import MAX_MESSAGE_BYTES
 
 READ_SIZE = 65536
-# Pending text without a newline is flushed as pieces once it passes this many characters.
-PENDING_CHARS = MAX_MESSAGE_BYTES // 4
+# Pending output without a newline is passed on as a partial piece past this many
+# characters (about four log events' worth).
+PENDING_CHARS = 4 * MAX_MESSAGE_BYTES
+# A side-channel record (one JSON line) longer than this is dropped, and said so.
+CHANNEL_RECORD_CHARS = 16 * 1024 * 1024
 
-LineSink = Callable[[str, int, str], None]
+LineSink = Callable[[str, int, str, bool], None]
 RecordSink = Callable[[dict[str, Any]], None]
 
 
@@ -37,6 +42,8 @@ class _Source:
     decoder: codecs.IncrementalDecoder = field(
         default_factory=lambda: codecs.getincrementaldecoder("utf-8")(errors="replace"))
     pending: str = ""
+    skipping: bool = False  # a side-channel record too long to keep: skip to its end
+    open_piece: bool = False  # a partial piece was passed on; the line is not ended yet
 
 
 class OutputPump(threading.Thread):
@@ -90,12 +97,22 @@ class OutputPump(threading.Thread):
         lines = text.split("\n")
         source.pending = lines.pop()
         for line in lines:
+            if source.skipping:
+                source.skipping = False
+                continue
             self._emit(source, now, line)
-        if len(source.pending) > PENDING_CHARS:
-            pieces = split_message(source.pending)
-            source.pending = pieces.pop()
-            for piece in pieces:
-                self._emit(source, now, piece, whole=False)
+            source.open_piece = False
+        if source.kind == "channel":
+            if len(source.pending) > CHANNEL_RECORD_CHARS:
+                source.pending = ""
+                if not source.skipping:
+                    source.skipping = True
+                    self._on_line("error", now, "pipetrail: a logging record longer than "
+                                  f"{CHANNEL_RECORD_CHARS} characters was not recorded", False)
+        elif len(source.pending) > PENDING_CHARS:
+            piece, source.pending = source.pending, ""
+            self._emit(source, now, piece, whole=False)
+            source.open_piece = True
 
     def _emit(self, source: _Source, ts: int, line: str, whole: bool = True) -> None:
         if source.kind == "channel":
@@ -112,15 +129,14 @@ class OutputPump(threading.Thread):
             line = line[:-1]
         if "\x00" in line:
             line = line.replace("\x00", "\ufffd")
-        for piece in split_message(line):
-            self._on_line(source.kind, ts, piece)
+        self._on_line(source.kind, ts, line, not whole)
 
     def _close(self, fd: int) -> None:
         source = self._sources.pop(fd)
         self._selector.unregister(fd)
         os.close(fd)
         tail = source.pending + source.decoder.decode(b"", final=True)
-        if tail:
+        if tail or source.open_piece:  # an empty tail still ends a line passed on in pieces
             self._emit(source, time.time_ns() // 1_000_000, tail)
 
 

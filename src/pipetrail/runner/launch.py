@@ -179,9 +179,10 @@ class Launch:
 
     # -- captured records -------------------------------------------------------------
 
-    def log(self, group: str, ts: int, message: str, stream: str | None = None) -> None:
+    def log(self, group: str, ts: int, message: str, stream: str | None = None,
+            partial: bool = False) -> None:
         self.records.put(LogEvent(group=group, stream=stream or self.run_id, timestamp=ts,
-                                  message=message))
+                                  message=message, partial=partial, run_id=self.run_id))
 
     def metric(self, name: str, value: float, unit: str, ts: int,
                dimensions: dict[str, str] | None = None) -> None:
@@ -193,12 +194,12 @@ class Launch:
                                      dimensions=self._dims if own else dimensions or {},
                                      run_id=self.run_id if own else None))
 
-    def _on_line(self, kind: str, ts: int, text: str) -> None:
+    def _on_line(self, kind: str, ts: int, text: str, partial: bool) -> None:
         if kind == "output":
-            self.log(OUTPUT_GROUP, ts, text)
+            self.log(OUTPUT_GROUP, ts, text, partial=partial)
         else:
             self.error_tail.append(text[:ERROR_TAIL_CHARS])
-            self.log(ERROR_GROUP, ts, text)
+            self.log(ERROR_GROUP, ts, text, partial=partial)
 
     def _on_record(self, record: dict[str, Any]) -> None:
         kind = str(record.get("t"))

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -18,7 +19,7 @@ from sqlalchemy import (
 
 # The newest migration; checked against Alembic's head by the test suite so that the
 # fast start-up path (no Alembic import) stays correct.
-SCHEMA_HEAD = "0006"
+SCHEMA_HEAD = "0005"
 
 metadata = MetaData()
 
@@ -284,4 +285,41 @@ leases = Table(
     Column("term", BigInteger, nullable=False),
     Column("expires_on", BigInteger, nullable=False),
     Column("acquired_on", BigInteger, nullable=False),
+)
+
+
+# -- log groups, streams and metric filters (0005) ----------------------------------
+
+log_groups = Table(
+    "log_groups",
+    metadata,
+    Column("name", String(512), primary_key=True),
+    Column("created_on", BigInteger, nullable=False),
+    Column("retention_days", Integer),
+)
+
+log_streams = Table(
+    "log_streams",
+    metadata,
+    Column("group_name", String(512), nullable=False),
+    Column("stream_name", String(512), nullable=False),
+    Column("created_on", BigInteger, nullable=False),
+    Column("first_event", BigInteger),
+    Column("last_event", BigInteger),
+    Column("last_ingestion", BigInteger),
+    Column("stored_events", BigInteger, nullable=False),
+    Column("stored_bytes", BigInteger, nullable=False),
+    PrimaryKeyConstraint("group_name", "stream_name"),
+    Index("ix_log_streams_last_event", "group_name", "last_event"),
+)
+
+metric_filters = Table(
+    "metric_filters",
+    metadata,
+    Column("group_name", String(512), nullable=False),
+    Column("filter_name", String(512), nullable=False),
+    Column("pattern", Text, nullable=False),
+    Column("transformation", Text, nullable=False),
+    Column("created_on", BigInteger, nullable=False),
+    PrimaryKeyConstraint("group_name", "filter_name"),
 )

@@ -1,8 +1,9 @@
 """The storage interface. Everything above this package reads and writes through it.
 
 :class:`Store` is composed of one part per kind of record (``runs.py``, ``logs.py``,
-``metrics.py``, ``audit.py``, ``access.py``, ``ingest.py``, ``leases.py``), each a
-small class over the shared engine in ``base.py``.
+``log_groups.py``, ``metric_filters.py``, ``metrics.py``, ``audit.py``, ``alarms.py``,
+``events.py``, ``access.py``, ``ingest.py``, ``leases.py``), each a small class over
+the shared engine in ``base.py``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from pipetrail.store.engine import make_engine, normalise_url, safe_url
 from pipetrail.store.events import EventsStore
 from pipetrail.store.ingest import IngestStore
 from pipetrail.store.leases import LeaseStore
+from pipetrail.store.log_groups import LogGroupsStore
 from pipetrail.store.logs import LogsStore
+from pipetrail.store.metric_filters import MetricFiltersStore
 from pipetrail.store.metrics import MetricsStore
 from pipetrail.store.migrate import ensure_schema
 from pipetrail.store.runs import RunsStore
@@ -27,8 +30,8 @@ from pipetrail.store.runs import RunsStore
 __all__ = ["AuditQuery", "Store", "open_store"]
 
 
-class Store(IngestStore, RunsStore, LogsStore, MetricsStore, AuditStore, AlarmsStore,
-            EventsStore, AccessStore, LeaseStore):
+class Store(IngestStore, RunsStore, LogsStore, LogGroupsStore, MetricFiltersStore,
+            MetricsStore, AuditStore, AlarmsStore, EventsStore, AccessStore, LeaseStore):
     """Durable state on SQLite or PostgreSQL. Thread-safe; share one per process."""
 
 
