@@ -32,5 +32,16 @@ def main(path: Path, rows: int = ROWS) -> None:
     frame.to_csv(path, index=False)
 
 
+def broken(source: Path, target: Path) -> None:
+    """A later delivery of the same feed in which ``unit_price`` was renamed: the example
+    job fails on it (for the demo of failure insights)."""
+    frame = pd.read_csv(source, nrows=5_000).rename(columns={"unit_price": "price"})
+    frame.to_csv(target, index=False)
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent / "data/orders.csv")
+    if len(sys.argv) > 2 and sys.argv[1] == "--broken":
+        broken(Path(sys.argv[2]), Path(sys.argv[3]))
+    else:
+        main(Path(sys.argv[1]) if len(sys.argv) > 1
+             else Path(__file__).parent / "data/orders.csv")
