@@ -11,11 +11,15 @@
 | ``PIPETRAIL_LOG_FILTER`` | ``standard`` drops known Spark/JVM noise from storage | ``none`` |
 | ``PIPETRAIL_REDACT_PATTERNS`` | extra redaction regexes, one per line | unset |
 | ``PIPETRAIL_REDACT_FILE`` | a file of extra redaction regexes, one per line | unset |
+| ``PIPETRAIL_TRAIL_SHARD`` | the hash chain this process appends to (one per writer) | ``main`` |
+| ``PIPETRAIL_DELIVERY_INTERVAL`` | seconds between trail deliveries (1 to 3600) | ``60`` |
+| ``PIPETRAIL_SIGNING_KEY`` | the Ed25519 key (PEM) signing digests | under the home |
 """
 
 from __future__ import annotations
 
 import os
+import re
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -28,6 +32,11 @@ from pipetrail.model.identity import DEFAULT_WORKSPACE
 DEFAULT_HOME = Path("~/.pipetrail")
 LOG_FILTERS = ("none", "standard")
 MIN_SAMPLE_INTERVAL = 0.05
+DEFAULT_SHARD = "main"
+SHARD_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
+DEFAULT_DELIVERY_INTERVAL = 60.0
+MIN_DELIVERY_INTERVAL = 1.0
+MAX_DELIVERY_INTERVAL = 3600.0
 PRECHECK_TIMEOUT = 3.0
 
 
@@ -51,6 +60,9 @@ class Settings:
     token: str | None = field(default=None, repr=False)
     log_filter: str = "none"
     redact_patterns: tuple[str, ...] = ()
+    trail_shard: str = DEFAULT_SHARD
+    delivery_interval: float = DEFAULT_DELIVERY_INTERVAL
+    signing_key: Path | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -72,6 +84,11 @@ class Settings:
             token=env.get("PIPETRAIL_TOKEN") or None,
             log_filter=env.get("PIPETRAIL_LOG_FILTER") or "none",
             redact_patterns=_redact_patterns(env),
+            trail_shard=env.get("PIPETRAIL_TRAIL_SHARD") or DEFAULT_SHARD,
+            delivery_interval=_seconds(env, "PIPETRAIL_DELIVERY_INTERVAL",
+                                       DEFAULT_DELIVERY_INTERVAL),
+            signing_key=Path(env["PIPETRAIL_SIGNING_KEY"]).expanduser()
+            if env.get("PIPETRAIL_SIGNING_KEY") else None,
         )
         settings.check()
         return settings
@@ -83,6 +100,13 @@ class Settings:
         return updated
 
     def check(self) -> None:
+        if not SHARD_NAME.fullmatch(self.trail_shard):
+            raise ConfigError("PIPETRAIL_TRAIL_SHARD must be 1 to 64 letters, digits, '.', '_' "
+                              f"or '-', not {self.trail_shard!r}")
+        if not MIN_DELIVERY_INTERVAL <= self.delivery_interval <= MAX_DELIVERY_INTERVAL:
+            raise ConfigError(
+                f"PIPETRAIL_DELIVERY_INTERVAL must be between {MIN_DELIVERY_INTERVAL:g} and "
+                f"{MAX_DELIVERY_INTERVAL:g} seconds, not {self.delivery_interval:g}")
         if self.log_filter not in LOG_FILTERS:
             raise ConfigError(f"PIPETRAIL_LOG_FILTER must be one of {', '.join(LOG_FILTERS)}, "
                               f"not {self.log_filter!r}")
@@ -130,6 +154,11 @@ class Settings:
             ) from None
 
     @property
+    def signing_key_path(self) -> Path:
+        """The private key that signs the trail's digests."""
+        return self.signing_key or self.home / "keys" / "trail-signing.pem"
+
+    @property
     def spark_events_dir(self) -> Path:
         """Where PySpark jobs run by ``pipetrail run`` write their event logs."""
         return self.home / "spark-events"
@@ -141,6 +170,16 @@ class Settings:
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.sqlite_path}"
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    text = env.get(name)
+    if not text:
+        return default
+    try:
+        return float(text)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, not {text!r}") from None
 
 
 def _redact_patterns(env: Mapping[str, str]) -> tuple[str, ...]:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, and_, func, insert, select
+from sqlalchemy import Select, and_, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from pipetrail.model.audit import AuditEvent
+from pipetrail.model.chain import GENESIS
 from pipetrail.store import schema as t
 from pipetrail.store.base import MAX_PAGE, StoreBase
 
@@ -51,6 +53,9 @@ def audit_rows(events: Sequence[AuditEvent]
     return rows, resources
 
 
+ID_CHUNK = 500
+
+
 class AuditStore(StoreBase):
     def append_audit_events(self, events: Sequence[AuditEvent]) -> int:
         """Store events (validated first, all or none); an event id already stored is
@@ -64,9 +69,23 @@ class AuditStore(StoreBase):
 
     def _insert_audit(self, conn: Connection, rows: list[dict[str, Any]],
                       resources: dict[str, tuple[int, list[str]]]) -> int:
-        stmt = self._insert_ignore(t.audit_events).returning(
-            t.audit_events.c.seq, t.audit_events.c.event_id)
-        inserted = conn.execute(stmt, rows).all()
+        """Append the events not stored yet to this store's chain (in the caller's
+        write transaction, which holds the chain's head until it commits)."""
+        fresh = self._not_stored(conn, rows)
+        if not fresh:
+            return 0
+        shard = self.trail_shard
+        last_seq, last_hash = self._lock_chain_head(conn, shard)
+        sha256 = hashlib.sha256
+        digest = bytes.fromhex(last_hash)
+        for row in fresh:
+            last_seq += 1
+            digest = sha256(digest + row["body"].encode()).digest()
+            row["shard"], row["shard_seq"], row["event_hash"] = shard, last_seq, digest.hex()
+        stmt = insert(t.audit_events).returning(t.audit_events.c.seq, t.audit_events.c.event_id)
+        inserted = conn.execute(stmt, fresh).all()
+        conn.execute(update(t.trail_shards).where(t.trail_shards.c.shard == shard)
+                     .values(last_seq=last_seq, last_hash=digest.hex()))
         resource_rows = [
             {"event_seq": seq, "resource": name, "event_time": resources[event_id][0]}
             for seq, event_id in inserted
@@ -75,6 +94,31 @@ class AuditStore(StoreBase):
         if resource_rows:
             conn.execute(insert(t.audit_resources), resource_rows)
         return len(inserted)
+
+    def _not_stored(self, conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The rows whose event id is neither stored nor earlier in ``rows``."""
+        unique: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            unique.setdefault(row["event_id"], row)
+        ids = list(unique)
+        c = t.audit_events.c
+        for start in range(0, len(ids), ID_CHUNK):
+            chunk = ids[start:start + ID_CHUNK]
+            for known in conn.execute(select(c.event_id).where(c.event_id.in_(chunk))).scalars():
+                unique.pop(known, None)
+        return list(unique.values())
+
+    def _lock_chain_head(self, conn: Connection, shard: str) -> tuple[int, str]:
+        """The head of ``shard``'s chain, locked until the transaction ends (SQLite's
+        writers are serialised by ``BEGIN IMMEDIATE``; PostgreSQL locks the row)."""
+        h = t.trail_shards.c
+        conn.execute(self._insert_ignore(t.trail_shards).values(
+            shard=shard, last_seq=0, last_hash=GENESIS))
+        query = select(h.last_seq, h.last_hash).where(h.shard == shard)
+        if self.dialect == "postgresql":
+            query = query.with_for_update()
+        last_seq, last_hash = conn.execute(query).one()
+        return int(last_seq), str(last_hash)
 
     def lookup_audit_events(self, query: AuditQuery) -> list[dict[str, Any]]:
         """Matching events, newest first, as CloudTrail-shaped records."""

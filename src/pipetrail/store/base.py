@@ -18,9 +18,10 @@ MAX_PAGE = 10_000
 class StoreBase:
     """The engine, with write transactions (``BEGIN IMMEDIATE`` on SQLite) and reads."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, trail_shard: str = "main") -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        self.trail_shard = trail_shard
 
     def close(self) -> None:
         self.engine.dispose()

@@ -41,8 +41,8 @@ def log_rows(events: Sequence[LogEvent], ingested: int) -> list[dict[str, Any]]:
 class LogsStore(StoreBase):
     _known_groups: set[str]
 
-    def __init__(self, engine: Engine) -> None:
-        super().__init__(engine)
+    def __init__(self, engine: Engine, trail_shard: str = "main") -> None:
+        super().__init__(engine, trail_shard)
         self._known_groups = set()
 
     def append_log_events(self, events: Sequence[LogEvent]) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy import (
 
 # The newest migration; checked against Alembic's head by the test suite so that the
 # fast start-up path (no Alembic import) stays correct.
-SCHEMA_HEAD = "0005"
+SCHEMA_HEAD = "0007"
 
 metadata = MetaData()
 
@@ -109,6 +109,12 @@ audit_events = Table(
     Column("dataset", Text),
     Column("run_id", String(80)),
     Column("body", Text, nullable=False),
+    # The hash chain: events are numbered per shard, and each event's hash is
+    # SHA-256(previous event's hash ‖ body) (see pipetrail.trail.chain).
+    Column("shard", String(64), nullable=False),
+    Column("shard_seq", BigInteger, nullable=False),
+    Column("event_hash", String(64), nullable=False),
+    Index("ux_audit_shard_seq", "shard", "shard_seq", unique=True),
     Index("ix_audit_time", "event_time"),
     Index("ix_audit_name_time", "event_name", "event_time"),
     Index("ix_audit_principal_time", "principal", "event_time"),
@@ -322,4 +328,62 @@ metric_filters = Table(
     Column("transformation", Text, nullable=False),
     Column("created_on", BigInteger, nullable=False),
     PrimaryKeyConstraint("group_name", "filter_name"),
+)
+
+# The trail: chain heads, delivery state, delivered files and signing keys.
+
+trail_shards = Table(
+    "trail_shards",
+    metadata,
+    Column("shard", String(64), primary_key=True),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+)
+
+trail_delivery = Table(
+    "trail_delivery",
+    metadata,
+    Column("shard", String(64), primary_key=True),
+    Column("delivered_seq", BigInteger, nullable=False),
+    Column("digest_count", BigInteger, nullable=False),
+    Column("last_digest_key", Text),
+    Column("last_digest_hash", String(64)),
+    Column("last_digest_signature", Text),
+    Column("last_digest_end", BigInteger),
+    Column("pending", Text),
+)
+
+trail_digests = Table(
+    "trail_digests",
+    metadata,
+    Column("digest_key", String(700), primary_key=True),
+    Column("shard", String(64), nullable=False),
+    Column("digest_no", BigInteger, nullable=False),
+    Column("digest_start", BigInteger, nullable=False),
+    Column("digest_end", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("signature", Text, nullable=False),
+    Index("ux_trail_digest_no", "shard", "digest_no", unique=True),
+    Index("ix_trail_digest_end", "digest_end"),
+)
+
+trail_log_files = Table(
+    "trail_log_files",
+    metadata,
+    Column("log_key", String(700), primary_key=True),
+    Column("shard", String(64), nullable=False),
+    Column("first_seq", BigInteger, nullable=False),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("digest_key", String(700), nullable=False),
+    Column("oldest_event", BigInteger, nullable=False),
+    Column("newest_event", BigInteger, nullable=False),
+    Index("ix_trail_log_seq", "shard", "last_seq"),
+)
+
+trail_public_keys = Table(
+    "trail_public_keys",
+    metadata,
+    Column("fingerprint", String(64), primary_key=True),
+    Column("public_key", Text, nullable=False),
+    Column("valid_from", BigInteger, nullable=False),
 )

@@ -2,7 +2,7 @@
 
 :class:`Store` is composed of one part per kind of record (``runs.py``, ``logs.py``,
 ``log_groups.py``, ``metric_filters.py``, ``metrics.py``, ``audit.py``, ``alarms.py``,
-``events.py``, ``access.py``, ``ingest.py``, ``leases.py``), each a small class over
+``trail.py``, ``events.py``, ``access.py``, ``ingest.py``, ``leases.py``), each a small class over
 the shared engine in ``base.py``.
 """
 
@@ -26,12 +26,14 @@ from pipetrail.store.metric_filters import MetricFiltersStore
 from pipetrail.store.metrics import MetricsStore
 from pipetrail.store.migrate import ensure_schema
 from pipetrail.store.runs import RunsStore
+from pipetrail.store.trail import TrailStore
 
 __all__ = ["AuditQuery", "Store", "open_store"]
 
 
 class Store(IngestStore, RunsStore, LogsStore, LogGroupsStore, MetricFiltersStore,
-            MetricsStore, AuditStore, AlarmsStore, EventsStore, AccessStore, LeaseStore):
+            MetricsStore, AuditStore, TrailStore, AlarmsStore, EventsStore, AccessStore,
+            LeaseStore):
     """Durable state on SQLite or PostgreSQL. Thread-safe; share one per process."""
 
 
@@ -48,4 +50,4 @@ def open_store(settings: Settings) -> Store:
         raise StoreError(
             f"cannot open the store at {safe_url(normalise_url(url))}: {short_error(exc)}"
         ) from None
-    return Store(engine)
+    return Store(engine, trail_shard=settings.trail_shard)
