@@ -125,7 +125,7 @@ class TrailStore(StoreBase):
 
     # -- delivery ----------------------------------------------------------------------
 
-    def delivery_state(self, shard: str) -> DeliveryState:
+    def trail_delivery_state(self, shard: str) -> DeliveryState:
         d = t.trail_delivery.c
         with self._read() as conn:
             row = conn.execute(select(t.trail_delivery).where(d.shard == shard)).first()
@@ -137,7 +137,7 @@ class TrailStore(StoreBase):
             None if row.last_digest_end is None else int(row.last_digest_end),
             orjson.loads(row.pending) if row.pending else None)
 
-    def plan_delivery(self, shard: str, digest_count: int, plan: dict[str, Any]) -> bool:
+    def plan_trail_delivery(self, shard: str, digest_count: int, plan: dict[str, Any]) -> bool:
         """Record the plan of the next delivery, unless another was planned or made
         since ``digest_count`` was read. Call while holding the shard's delivery lease."""
         d = t.trail_delivery.c
@@ -149,7 +149,7 @@ class TrailStore(StoreBase):
             ).values(pending=orjson.dumps(plan).decode()))
             return bool(done.rowcount)
 
-    def complete_delivery(self, shard: str, digest: DigestRow, delivered_seq: int,
+    def complete_trail_delivery(self, shard: str, digest: DigestRow, delivered_seq: int,
                           log_files: Sequence[LogFileRow]) -> None:
         """Record a delivered digest and its log files; the plan is done."""
         d = t.trail_delivery.c

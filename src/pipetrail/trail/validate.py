@@ -1,0 +1,331 @@
+"""Validating the trail: the digest chain, signatures, log files and the store's chain.
+
+For each shard, every digest the store recorded (or those ending in ``[start, end]``)
+is read from the archive and checked as CloudTrail's ``validate-logs`` does: it is
+there, it is a digest, it sits where it says, its signature verifies with the key its
+fingerprint names, and it names its predecessor's hash and signature. Every log file a
+digest lists must be there with the hash the digest gives. ``deep`` also re-reads each
+log file's events and checks its Merkle root and the chain hash it ends in.
+
+The store's chain is then walked: each event's hash must be SHA-256(previous hash ‖
+body), the numbers must run without gaps up to the shard's head, and the hashes the
+digests signed must be the store's. Problems name the file or the event; nothing stops
+at the first one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from pipetrail.model.chain import GENESIS
+from pipetrail.model.clock import iso_from_ms
+from pipetrail.model.errors import ValidationError
+from pipetrail.store import Store
+from pipetrail.store.trail import DigestRow
+from pipetrail.trail import files, layout
+from pipetrail.trail.archive import Archive, ArchiveNotFound
+from pipetrail.trail.signing import fingerprint, load_public_key, signed_text, verify
+
+Progress = Callable[[str, int], None]
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: str  # "Digest file", "Log file", "Event", "Chain"
+    name: str
+    message: str
+
+    def to_record(self) -> dict[str, str]:
+        return {"kind": self.kind, "name": self.name, "message": self.message}
+
+
+@dataclass
+class Report:
+    start: int | None = None
+    end: int | None = None
+    problems: list[Problem] = field(default_factory=list)
+    digests: int = 0
+    digests_invalid: int = 0
+    log_files: int = 0
+    log_files_invalid: int = 0
+    events: int = 0
+    events_invalid: int = 0
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+    def add(self, kind: str, name: str, message: str) -> None:
+        self.problems.append(Problem(kind, name, message))
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "valid": self.valid,
+            "startTime": None if self.start is None else iso_from_ms(self.start),
+            "endTime": None if self.end is None else iso_from_ms(self.end),
+            "digestFiles": {"checked": self.digests, "invalid": self.digests_invalid},
+            "logFiles": {"checked": self.log_files, "invalid": self.log_files_invalid},
+            "events": {"checked": self.events, "invalid": self.events_invalid},
+            "problems": [p.to_record() for p in self.problems],
+        }
+
+
+@dataclass
+class _Expected:
+    """Chain hashes the digests signed, to compare with the store's: seq → (hash, file)."""
+
+    hashes: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+
+def validate(store: Store, archive: Archive, workspace: str, *, start: int | None = None,
+             end: int | None = None, deep: bool = False,
+             public_keys: dict[str, str] | None = None,
+             progress: Progress | None = None) -> Report:
+    """Check everything (or digests and events in ``[start, end]``, ms)."""
+    report = Report(start, end)
+    keys = _keys({**store.public_keys(), **(public_keys or {})})
+    shards = sorted(set(store.chain_shards()) | {d.shard for d in store.trail_digests()})
+    referenced: set[str] = set()
+    for shard in shards:
+        expected = _Expected()
+        checker = _DigestChecker(store, archive, keys, report, expected, referenced, deep)
+        checker.check_shard(shard, start, end)
+        _check_chain(store, shard, report, expected, start, end, progress)
+    if start is None and end is None:
+        _check_unreferenced(store, archive, workspace, referenced, report)
+    return report
+
+
+def _keys(pems: dict[str, str]) -> dict[str, Ed25519PublicKey]:
+    keys = {}
+    for pem in pems.values():
+        try:
+            key = load_public_key(pem)
+        except ValidationError:
+            continue
+        keys[fingerprint(key)] = key  # by the key's own fingerprint, never a claimed one
+    return keys
+
+
+@dataclass
+class _DigestChecker:
+    store: Store
+    archive: Archive
+    keys: dict[str, Ed25519PublicKey]
+    report: Report
+    expected: _Expected
+    referenced: set[str]
+    deep: bool
+
+    def check_shard(self, shard: str, start: int | None, end: int | None) -> None:
+        rows = self.store.trail_digests(shard)
+        previous: DigestRow | None = None
+        next_seq = None
+        state = self.store.trail_delivery_state(shard)
+        if state.last_digest_key and (not rows or rows[-1].digest_key != state.last_digest_key):
+            self.report.add("Digest file", self._name(state.last_digest_key),
+                            "INVALID: the newest digest is not recorded")
+        for row in rows:
+            self.referenced.add(row.digest_key)
+            in_window = ((start is None or row.digest_end >= start)
+                         and (end is None or row.digest_end <= end))
+            if previous is not None and row.digest_no != previous.digest_no + 1:
+                self.report.add("Digest file", self._name(row.digest_key),
+                                f"INVALID: digests {previous.digest_no + 1} to {row.digest_no - 1} "
+                                "are missing from the chain")
+            digest = self._check_digest(row, previous, count=in_window)
+            if digest is not None:
+                next_seq = self._check_log_files(digest, next_seq, count=in_window)
+            previous = row
+
+    def _name(self, key: str) -> str:
+        return f"{self.archive.bucket}/{key}"
+
+    def _invalid(self, row: DigestRow, message: str, count: bool) -> None:
+        self.report.add("Digest file", self._name(row.digest_key), f"INVALID: {message}")
+        if count:
+            self.report.digests_invalid += 1
+
+    def _check_digest(self, row: DigestRow, previous: DigestRow | None,
+                      count: bool) -> dict[str, Any] | None:
+        if count:
+            self.report.digests += 1
+        try:
+            raw = self.archive.get(row.digest_key)
+            metadata = self.archive.metadata(row.digest_key)
+        except ArchiveNotFound:
+            self._invalid(row, "not found", count)
+            return None
+        try:
+            digest = files.parse_digest(raw)
+        except files.FileFormatError:
+            self._invalid(row, "invalid format", count)
+            return None
+        data = files.decompress(raw)
+        digest_hash = files.sha256_hex(data)
+        if (digest["digestS3Bucket"], digest["digestS3Object"]) != (self.archive.bucket,
+                                                                    row.digest_key):
+            self._invalid(row, "has been moved from its original location", count)
+            return None
+        key = self.keys.get(str(digest["digestPublicKeyFingerprint"]))
+        if key is None:
+            self._invalid(row, "public key not found for fingerprint "
+                               f"{digest['digestPublicKeyFingerprint']}", count)
+            return None
+        signature = metadata.get("signature", "")
+        text = signed_text(str(digest["digestEndTime"]), self.archive.bucket, row.digest_key,
+                           digest_hash, digest["previousDigestSignature"])
+        if not verify(key, text, signature):
+            self._invalid(row, "signature verification failed", count)
+            return None
+        if digest_hash != row.hash or signature != row.signature:
+            self._invalid(row, "differs from the digest that was delivered", count)
+            return None
+        if digest["shard"] != row.shard or digest["digestSequence"] != row.digest_no:
+            self._invalid(row, "invalid format", count)
+            return None
+        if previous is None:
+            if digest["previousDigestSignature"] is not None or row.digest_no != 1:
+                self._invalid(row, "its previous digest is not in the trail", count)
+        elif (digest["previousDigestHashValue"] != previous.hash
+              or digest["previousDigestSignature"] != previous.signature
+              or digest["previousDigestS3Object"] != previous.digest_key):
+            self._invalid(row, "does not chain to the previous digest", count)
+            return None
+        if digest["chainHash"] is not None:
+            self.expected.hashes[int(digest["chainSequence"])] = (
+                str(digest["chainHash"]), self._name(row.digest_key))
+        return digest
+
+    def _check_log_files(self, digest: dict[str, Any], next_seq: int | None,
+                         count: bool) -> int | None:
+        for entry in digest["logFiles"]:
+            key = str(entry["s3Object"])
+            self.referenced.add(key)
+            first, last = int(entry["firstSequence"]), int(entry["lastSequence"])
+            if next_seq is not None and first != next_seq:
+                self.report.add("Log file", self._name(key),
+                                f"INVALID: starts at event {first}, expected {next_seq}")
+            next_seq = last + 1
+            self.expected.hashes[last] = (str(entry["lastEventHash"]), self._name(key))
+            if count:
+                self.report.log_files += 1
+            message = self._check_log_file(key, entry, str(digest["shard"]))
+            if message:
+                self.report.add("Log file", self._name(key), f"INVALID: {message}")
+                if count:
+                    self.report.log_files_invalid += 1
+        return next_seq
+
+    def _check_log_file(self, key: str, entry: dict[str, Any], shard: str) -> str | None:
+        try:
+            data = files.decompress(self.archive.get(key))
+        except ArchiveNotFound:
+            return "not found"
+        except files.FileFormatError:
+            return "invalid format"
+        if files.sha256_hex(data) != entry["hashValue"]:
+            return "hash value doesn't match"
+        if not self.deep:
+            return None
+        try:
+            bodies = files.split_records(data)
+        except files.FileFormatError:
+            return "invalid format"
+        if len(bodies) != entry["eventCount"] or files.tree_root(bodies) != entry["merkleRoot"]:
+            return "Merkle root doesn't match"
+        first = int(entry["firstSequence"])
+        before = GENESIS if first == 1 else None
+        if before is None:
+            row = self.store.chain_row(shard, first - 1)
+            before = row.event_hash if row else None
+        if before is not None:
+            digest = bytes.fromhex(before)
+            for body in bodies:
+                digest = hashlib.sha256(digest + body).digest()
+            if digest.hex() != entry["lastEventHash"]:
+                return "events do not continue the chain"
+        return None
+
+
+
+def _check_chain(store: Store, shard: str, report: Report, expected: _Expected,
+                 start: int | None, end: int | None, progress: Progress | None) -> None:
+    head = next((h for h in store.chain_heads() if h.shard == shard), None)
+    windowed = start is not None or end is not None
+    previous_seq, previous_hash = 0, GENESIS
+    sha256 = hashlib.sha256
+    checked = 0
+    for row in store.chain_rows(shard, start=start, end=end):
+        checked += 1
+        if row.seq != previous_seq + 1:
+            if windowed:
+                before = store.chain_row(shard, row.seq - 1)
+                previous_hash = before.event_hash if before else GENESIS
+                if before is None and row.seq > 1:
+                    report.add("Chain", f"shard {shard}",
+                               f"INVALID: event {row.seq - 1} is missing (deleted)")
+            else:
+                report.add("Chain", f"shard {shard}",
+                           f"INVALID: events {previous_seq + 1} to {row.seq - 1} are missing "
+                           "(deleted)" if row.seq > previous_seq + 2 else
+                           f"INVALID: event {previous_seq + 1} is missing (deleted)")
+            # Carry on from the stored hash so one gap is reported once.
+            if not windowed:
+                before = store.chain_row(shard, row.seq - 1)
+                previous_hash = before.event_hash if before else previous_hash
+        computed = sha256(bytes.fromhex(previous_hash) + row.body.encode()).hexdigest()
+        if computed != row.event_hash:
+            report.add("Event", f"{row.event_id} (shard {shard}, #{row.seq})",
+                       "INVALID: changed, or not in its place in the chain "
+                       "(its hash does not match)")
+            report.events_invalid += 1
+        signed = expected.hashes.get(row.seq)
+        if signed is not None and signed[0] != row.event_hash:
+            report.add("Event", f"{row.event_id} (shard {shard}, #{row.seq})",
+                       f"INVALID: its hash differs from the one signed in {signed[1]}")
+        previous_seq, previous_hash = row.seq, row.event_hash
+        if progress is not None and checked % 100_000 == 0:
+            progress(shard, checked)
+    report.events += checked
+    if windowed:
+        return
+    last = head.last_seq if head else 0
+    if previous_seq < last:
+        report.add("Chain", f"shard {shard}",
+                   f"INVALID: events {previous_seq + 1} to {last} are missing (deleted)"
+                   if last > previous_seq + 1 else f"INVALID: event {last} is missing (deleted)")
+    elif previous_seq > last:
+        report.add("Chain", f"shard {shard}",
+                   f"INVALID: events {last + 1} to {previous_seq} were added after the chain's "
+                   "head (inserted)")
+    elif head is not None and previous_hash != head.last_hash:
+        report.add("Chain", f"shard {shard}", "INVALID: the last event differs from the "
+                   "chain's head (changed or replaced)")
+    for seq in sorted(s for s in expected.hashes if s > previous_seq):
+        report.add("Chain", f"shard {shard}",
+                   f"INVALID: event {seq}, signed in {expected.hashes[seq][1]}, is not in "
+                   "the store (deleted)")
+
+
+def _check_unreferenced(store: Store, archive: Archive, workspace: str, referenced: set[str],
+                        report: Report) -> None:
+    """Files in the trail's folders that no digest lists (inserted, or from a delivery
+    still being made)."""
+    pending: set[str] = set()
+    for shard in store.chain_shards():
+        plan = store.trail_delivery_state(shard).pending
+        if plan:
+            pending.add(plan["digestKey"])
+            pending.update(f["key"] for f in plan["files"])
+    for prefix, kind in ((layout.logs_prefix(workspace), "Log file"),
+                         (layout.digests_prefix(workspace), "Digest file")):
+        for key in archive.list(prefix):
+            if key not in referenced and key not in pending:
+                report.add(kind, f"{archive.bucket}/{key}",
+                           "INVALID: not delivered by the trail (no digest lists it)")
