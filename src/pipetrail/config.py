@@ -13,6 +13,8 @@
 | ``PIPETRAIL_REDACT_FILE`` | a file of extra redaction regexes, one per line | unset |
 | ``PIPETRAIL_TRAIL_SHARD`` | the hash chain this process appends to (one per writer) | ``main`` |
 | ``PIPETRAIL_DELIVERY_INTERVAL`` | seconds between trail deliveries (1 to 3600) | ``60`` |
+| ``PIPETRAIL_ARCHIVE`` | the archive: a directory or ``s3://bucket/prefix`` | under the home |
+| ``PIPETRAIL_DELIVER_ON_RUN_END`` | deliver the trail when an embedded run ends | ``true`` |
 | ``PIPETRAIL_SIGNING_KEY`` | the Ed25519 key (PEM) signing digests | under the home |
 """
 
@@ -63,6 +65,8 @@ class Settings:
     trail_shard: str = DEFAULT_SHARD
     delivery_interval: float = DEFAULT_DELIVERY_INTERVAL
     signing_key: Path | None = None
+    archive: str | None = None
+    deliver_on_run_end: bool = True
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -89,6 +93,8 @@ class Settings:
                                        DEFAULT_DELIVERY_INTERVAL),
             signing_key=Path(env["PIPETRAIL_SIGNING_KEY"]).expanduser()
             if env.get("PIPETRAIL_SIGNING_KEY") else None,
+            archive=env.get("PIPETRAIL_ARCHIVE") or None,
+            deliver_on_run_end=_flag(env, "PIPETRAIL_DELIVER_ON_RUN_END", True),
         )
         settings.check()
         return settings
@@ -170,6 +176,17 @@ class Settings:
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.sqlite_path}"
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    text = (env.get(name) or "").strip().lower()
+    if not text:
+        return default
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {text!r}")
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
