@@ -79,3 +79,24 @@ class DeliverEvents:
         if not isinstance(self._loop, DeliveryLoop) or self._loop.store is not ctx.store:
             self._loop = DeliveryLoop(ctx.store, ctx.workspace)
         self._loop.run_once()
+
+
+class DeliverTrail:
+    """Deliver the trail every ``PIPETRAIL_DELIVERY_INTERVAL`` seconds (a digest even
+    when nothing happened, so a gap in the archive is itself evidence)."""
+
+    name = "deliver-trail"
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._deliverer: object | None = None
+
+    def evaluate(self, ctx: ActionContext) -> None:
+        from pipetrail.actions.trail import deliverer
+        from pipetrail.trail.delivery import Deliverer
+
+        # The trail's own deliveries are not audit events (as CloudTrail's are not):
+        # every digest in the archive records them.
+        if not isinstance(self._deliverer, Deliverer) or self._deliverer.store is not ctx.store:
+            self._deliverer = deliverer(ctx)
+        self._deliverer.deliver()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from pipetrail.actions.background import (
     DeliverEvents,
+    DeliverTrail,
     EvaluateAlarms,
     Evaluator,
     PruneIngestBatches,
@@ -82,5 +83,6 @@ def background_evaluators(ctx: ActionContext) -> list[Evaluator]:
         EvaluateAlarms(),
         DeliverEvents(),
         PruneIngestBatches(),
+        DeliverTrail(ctx.settings.delivery_interval),
     ]
     return evaluators

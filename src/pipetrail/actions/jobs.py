@@ -11,6 +11,7 @@ from typing import Any
 
 from pipetrail.actions.context import ActionContext
 from pipetrail.actions.extensions import ingest_pipeline, run_hooks
+from pipetrail.actions.trail import deliver_after_run
 from pipetrail.model.arn import job_arn, run_arn
 from pipetrail.model.audit import AuditEvent, Resource
 from pipetrail.model.clock import now_ms
@@ -100,6 +101,7 @@ def start_job_run(ctx: ActionContext, prepared: PreparedRun, launch: Launch,
         resources=[_run_resource(ctx, final)], source_ip=ctx.caller.source_ip,
         user_agent=ctx.caller.user_agent, run_id=final.run_id,
     ))
+    deliver_after_run(ctx)
     return final
 
 

@@ -63,11 +63,12 @@ def deliver_trail(ctx: ActionContext, target: Deliverer | None = None) -> list[D
 
 def deliver_after_run(ctx: ActionContext) -> None:
     """Deliver at the end of a run on the embedded store (so a run's trail is signed
-    and archived when it ends); a failure is reported, never raised."""
+    and archived when it ends); a failure is reported, never raised. Like the server's
+    scheduled deliveries, this is the trail's own work, not an audit event."""
     if not ctx.settings.deliver_on_run_end or ctx.settings.url:
         return
     try:
-        deliver_trail(ctx)
+        deliverer(ctx).deliver()
     except (PipetrailError, OSError) as exc:
         print(f"pipetrail: the trail was not delivered: {exc}", file=sys.stderr)
 
