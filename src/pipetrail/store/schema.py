@@ -349,6 +349,7 @@ trail_delivery = Table(
     Column("last_digest_key", Text),
     Column("last_digest_hash", String(64)),
     Column("last_digest_signature", Text),
+    Column("last_digest_file_hash", String(64)),
     Column("last_digest_end", BigInteger),
     Column("pending", Text),
 )
@@ -362,6 +363,7 @@ trail_digests = Table(
     Column("digest_start", BigInteger, nullable=False),
     Column("digest_end", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
+    Column("file_hash", String(64), nullable=False),
     Column("signature", Text, nullable=False),
     Index("ux_trail_digest_no", "shard", "digest_no", unique=True),
     Index("ix_trail_digest_end", "digest_end"),

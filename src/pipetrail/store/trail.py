@@ -46,6 +46,7 @@ class DeliveryState:
     last_digest_key: str | None
     last_digest_hash: str | None
     last_digest_signature: str | None
+    last_digest_file_hash: str | None
     last_digest_end: int | None
     pending: dict[str, Any] | None
 
@@ -58,6 +59,7 @@ class DigestRow:
     digest_start: int
     digest_end: int
     hash: str
+    file_hash: str
     signature: str
 
 
@@ -130,10 +132,10 @@ class TrailStore(StoreBase):
         with self._read() as conn:
             row = conn.execute(select(t.trail_delivery).where(d.shard == shard)).first()
         if row is None:
-            return DeliveryState(shard, 0, 0, None, None, None, None, None)
+            return DeliveryState(shard, 0, 0, None, None, None, None, None, None)
         return DeliveryState(
             row.shard, int(row.delivered_seq), int(row.digest_count), row.last_digest_key,
-            row.last_digest_hash, row.last_digest_signature,
+            row.last_digest_hash, row.last_digest_signature, row.last_digest_file_hash,
             None if row.last_digest_end is None else int(row.last_digest_end),
             orjson.loads(row.pending) if row.pending else None)
 
@@ -161,7 +163,8 @@ class TrailStore(StoreBase):
             conn.execute(update(t.trail_delivery).where(d.shard == shard).values(
                 delivered_seq=delivered_seq, digest_count=digest.digest_no,
                 last_digest_key=digest.digest_key, last_digest_hash=digest.hash,
-                last_digest_signature=digest.signature, last_digest_end=digest.digest_end,
+                last_digest_signature=digest.signature, last_digest_file_hash=digest.file_hash,
+                last_digest_end=digest.digest_end,
                 pending=None))
 
     def trail_digests(self, shard: str | None = None, start: int | None = None,
@@ -179,7 +182,7 @@ class TrailStore(StoreBase):
         with self._read() as conn:
             rows = conn.execute(query).all()
         return [DigestRow(r.digest_key, r.shard, int(r.digest_no), int(r.digest_start),
-                          int(r.digest_end), r.hash, r.signature) for r in rows]
+                          int(r.digest_end), r.hash, r.file_hash, r.signature) for r in rows]
 
     def trail_log_file_for(self, shard: str, seq: int) -> LogFileRow | None:
         """The delivered log file that holds event ``seq`` of ``shard``."""

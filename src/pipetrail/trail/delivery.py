@@ -127,13 +127,15 @@ class Deliverer:
                 continue
             bodies = [r.body.encode() for r in chained]
             data = files.log_file_bytes(bodies)
-            self.archive.put(planned["key"], files.compress(data))
+            packed = files.compress(data)
+            self.archive.put(planned["key"], packed)
             oldest = min(r.event_time for r in chained)
             newest = max(r.event_time for r in chained)
             chain_hash = chained[-1].event_hash
             entries.append({
                 "s3Bucket": bucket, "s3Object": planned["key"],
                 "hashValue": files.sha256_hex(data), "hashAlgorithm": files.HASH_ALGORITHM,
+                "fileHashValue": files.sha256_hex(packed),
                 "newestEventTime": iso_from_ms(newest), "oldestEventTime": iso_from_ms(oldest),
                 "firstSequence": chained[0].seq, "lastSequence": chained[-1].seq,
                 "eventCount": len(chained), "merkleRoot": files.tree_root(bodies),
@@ -152,11 +154,12 @@ class Deliverer:
         signature = self.signer.sign(signed_text(
             digest["digestEndTime"], bucket, plan["digestKey"], digest_hash,
             state.last_digest_signature))
-        self.archive.put(plan["digestKey"], files.compress(data),
+        packed = files.compress(data)
+        self.archive.put(plan["digestKey"], packed,
                          {"signature": signature, "signature-algorithm": ALGORITHM})
         self.store.complete_trail_delivery(shard, DigestRow(
             plan["digestKey"], shard, plan["digestNo"], plan["digestStart"], plan["digestEnd"],
-            digest_hash, signature), chain_seq, rows)
+            digest_hash, files.sha256_hex(packed), signature), chain_seq, rows)
         return Delivered(shard, plan["digestKey"], [r.log_key for r in rows], events, redone)
 
     def _digest(self, shard: str, state: DeliveryState, plan: dict[str, Any],
@@ -178,6 +181,7 @@ class Deliverer:
             "previousDigestHashValue": state.last_digest_hash,
             "previousDigestHashAlgorithm": None if first else files.HASH_ALGORITHM,
             "previousDigestSignature": state.last_digest_signature,
+            "previousDigestFileHashValue": state.last_digest_file_hash,
             "shard": shard,
             "digestSequence": plan["digestNo"],
             "chainSequence": chain_seq,

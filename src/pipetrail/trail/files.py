@@ -1,7 +1,10 @@
 """The bytes of delivered files: gzip CloudTrail log files and digest files.
 
-A log file is ``{"Records":[…]}`` holding the events' canonical JSON exactly as stored
-(so the bytes hashed by the chain, the Merkle leaves and the file are the same bytes).
+The digest lists both the hash of a log file's content (``hashValue``, as CloudTrail)
+and of the gzip file itself (``fileHashValue``), so that a change to any byte of the
+file, its gzip header included, is detected. A log file is ``{"Records":[…]}`` holding
+the events' canonical JSON exactly as stored (so the bytes hashed by the chain, the
+Merkle leaves and the file are the same bytes).
 Both kinds are gzip with a zero timestamp: the same content always gives the same file.
 """
 
@@ -25,8 +28,8 @@ DIGEST_FIELDS = ("digestStartTime", "digestEndTime", "digestS3Bucket", "digestS3
                  "digestPublicKeyFingerprint", "digestSignatureAlgorithm", "logFiles",
                  "previousDigestHashValue", "previousDigestSignature", "shard",
                  "digestSequence", "chainSequence", "chainHash")
-LOG_FILE_FIELDS = ("s3Bucket", "s3Object", "hashValue", "firstSequence", "lastSequence",
-                   "eventCount", "merkleRoot", "lastEventHash")
+LOG_FILE_FIELDS = ("s3Bucket", "s3Object", "hashValue", "fileHashValue", "firstSequence",
+                   "lastSequence", "eventCount", "merkleRoot", "lastEventHash")
 
 
 class FileFormatError(ValueError):

@@ -168,6 +168,9 @@ class _DigestChecker:
             return None
         data = files.decompress(raw)
         digest_hash = files.sha256_hex(data)
+        if files.sha256_hex(raw) != row.file_hash:
+            self._invalid(row, "the file differs from the one delivered", count)
+            return None
         if (digest["digestS3Bucket"], digest["digestS3Object"]) != (self.archive.bucket,
                                                                     row.digest_key):
             self._invalid(row, "has been moved from its original location", count)
@@ -194,7 +197,8 @@ class _DigestChecker:
                 self._invalid(row, "its previous digest is not in the trail", count)
         elif (digest["previousDigestHashValue"] != previous.hash
               or digest["previousDigestSignature"] != previous.signature
-              or digest["previousDigestS3Object"] != previous.digest_key):
+              or digest["previousDigestS3Object"] != previous.digest_key
+              or digest.get("previousDigestFileHashValue") != previous.file_hash):
             self._invalid(row, "does not chain to the previous digest", count)
             return None
         if digest["chainHash"] is not None:
@@ -224,12 +228,14 @@ class _DigestChecker:
 
     def _check_log_file(self, key: str, entry: dict[str, Any], shard: str) -> str | None:
         try:
-            data = files.decompress(self.archive.get(key))
+            raw = self.archive.get(key)
+            data = files.decompress(raw)
         except ArchiveNotFound:
             return "not found"
         except files.FileFormatError:
             return "invalid format"
-        if files.sha256_hex(data) != entry["hashValue"]:
+        if (files.sha256_hex(data) != entry["hashValue"]
+                or files.sha256_hex(raw) != entry["fileHashValue"]):
             return "hash value doesn't match"
         if not self.deep:
             return None

@@ -61,6 +61,7 @@ def upgrade() -> None:
         sa.Column("last_digest_key", sa.Text),
         sa.Column("last_digest_hash", sa.String(64)),
         sa.Column("last_digest_signature", sa.Text),
+        sa.Column("last_digest_file_hash", sa.String(64)),
         sa.Column("last_digest_end", sa.BigInteger),
         sa.Column("pending", sa.Text),
     )
@@ -72,6 +73,7 @@ def upgrade() -> None:
         sa.Column("digest_start", sa.BigInteger, nullable=False),
         sa.Column("digest_end", sa.BigInteger, nullable=False),
         sa.Column("hash", sa.String(64), nullable=False),
+        sa.Column("file_hash", sa.String(64), nullable=False),
         sa.Column("signature", sa.Text, nullable=False),
     )
     op.create_index("ux_trail_digest_no", "trail_digests", ["shard", "digest_no"], unique=True)
