@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import and_, delete, select, true, update
 
 from pipetrail.store import schema as t
 from pipetrail.store.base import StoreBase
@@ -178,7 +178,8 @@ class TrailStore(StoreBase):
             conditions.append(g.digest_end >= start)
         if end is not None:
             conditions.append(g.digest_end <= end)
-        query = select(t.trail_digests).where(and_(*conditions)).order_by(g.shard, g.digest_no)
+        query = select(t.trail_digests).where(and_(true(), *conditions)).order_by(g.shard,
+                                                                           g.digest_no)
         with self._read() as conn:
             rows = conn.execute(query).all()
         return [DigestRow(r.digest_key, r.shard, int(r.digest_no), int(r.digest_start),
