@@ -181,6 +181,9 @@ class _DigestChecker:
                                f"{digest['digestPublicKeyFingerprint']}", count)
             return None
         signature = metadata.get("signature", "")
+        if metadata.get("signature-algorithm") != digest["digestSignatureAlgorithm"]:
+            self._invalid(row, "invalid format (signature algorithm)", count)
+            return None
         text = signed_text(str(digest["digestEndTime"]), self.archive.bucket, row.digest_key,
                            digest_hash, digest["previousDigestSignature"])
         if not verify(key, text, signature):
