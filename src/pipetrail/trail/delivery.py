@@ -7,7 +7,8 @@ planned in the store before anything is written (its file names, times and event
 range), and recorded as done after the digest is written. A delivery cut short (a crash,
 kill -9) is redone from its plan by the next deliverer with the same names and the same
 bytes, so the archive gets no gaps and no duplicates. Only the holder of the shard's
-delivery lease delivers, so several processes can call :meth:`Deliverer.deliver`.
+delivery lease delivers, so several processes can call :meth:`Deliverer.deliver`; the
+lease of a process that died is taken over when it expires, or at once on its own host.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from pipetrail.trail.signing import ALGORITHM, Signer, signed_text
 
 FILE_EVENTS = 10_000
 MAX_EVENTS = 500_000
-LEASE_MS = 120_000
+LEASE_MS = 60_000
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class Deliverer:
 
     def deliver_shard(self, shard: str) -> Delivered | None:
         lease = f"trail-delivery:{shard}"
-        if self.store.acquire_lease(lease, self.holder, LEASE_MS) is None:
+        if not self._take_lease(lease):
             return None
         try:
             state = self.store.trail_delivery_state(shard)
@@ -93,6 +94,17 @@ class Deliverer:
             return self._carry_out(shard, state, plan, redone)
         finally:
             self.store.release_lease(lease, self.holder)
+
+    def _take_lease(self, lease: str) -> bool:
+        """Take the shard's delivery lease; a lease whose holder was a process of this
+        host that no longer runs (killed mid-delivery) is taken over at once."""
+        if self.store.acquire_lease(lease, self.holder, LEASE_MS) is not None:
+            return True
+        current = self.store.get_lease(lease)
+        if current is None or not _dead_here(current.holder):
+            return False
+        self.store.release_lease(lease, current.holder)
+        return self.store.acquire_lease(lease, self.holder, LEASE_MS) is not None
 
     def _plan(self, shard: str, state: DeliveryState) -> dict[str, Any]:
         head = next((h for h in self.store.chain_heads() if h.shard == shard), None)
@@ -121,7 +133,9 @@ class Deliverer:
         rows: list[LogFileRow] = []
         events = 0
         chain_hash = None
-        for planned in plan["files"]:
+        for number, planned in enumerate(plan["files"]):
+            if number % 10 == 9:  # a long delivery keeps its lease
+                self.store.acquire_lease(f"trail-delivery:{shard}", self.holder, LEASE_MS)
             chained = list(self.store.chain_rows(shard, planned["first"], planned["last"]))
             if not chained:
                 continue
@@ -188,3 +202,18 @@ class Deliverer:
             "chainHash": chain_hash,
             "logFiles": entries,
         }
+
+
+def _dead_here(holder: str) -> bool:
+    """Whether ``holder`` (``host:pid:nonce``) was a process of this host that is gone."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
