@@ -115,6 +115,23 @@ class TrailStore(StoreBase):
                 return
             after = int(rows[-1][0])
 
+    def chain_hashes(self, shard: str, page: int = CHAIN_PAGE
+                     ) -> Iterator[list[tuple[int, str, str]]]:
+        """The whole chain as pages of ``(seq, body, event_hash)`` tuples, in order: the
+        validator's fast path (driver-level reads, no objects per row)."""
+        placeholder = "%s" if self.dialect == "postgresql" else "?"
+        query = ("SELECT shard_seq, body, event_hash FROM audit_events WHERE shard = "
+                 f"{placeholder} AND shard_seq > {placeholder} ORDER BY shard_seq LIMIT {page}")
+        after = 0
+        while True:
+            with self._read() as conn:
+                rows = conn.exec_driver_sql(query, (shard, after)).all()
+            if rows:
+                yield rows  # type: ignore[misc]
+            if len(rows) < page:
+                return
+            after = int(rows[-1][0])
+
     def chain_row(self, shard: str, seq: int) -> ChainRow | None:
         return next(self.chain_rows(shard, seq, seq), None)
 
