@@ -11,6 +11,7 @@
 | ``PIPETRAIL_LOG_FILTER`` | ``standard`` drops known Spark/JVM noise from storage | ``none`` |
 | ``PIPETRAIL_REDACT_PATTERNS`` | extra redaction regexes, one per line | unset |
 | ``PIPETRAIL_REDACT_FILE`` | a file of extra redaction regexes, one per line | unset |
+| ``PIPETRAIL_ARCHIVE`` | the archive: a directory or ``s3://bucket/prefix`` | ``HOME/archive`` |
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class Settings:
     token: str | None = field(default=None, repr=False)
     log_filter: str = "none"
     redact_patterns: tuple[str, ...] = ()
+    archive: str | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -72,6 +74,7 @@ class Settings:
             token=env.get("PIPETRAIL_TOKEN") or None,
             log_filter=env.get("PIPETRAIL_LOG_FILTER") or "none",
             redact_patterns=_redact_patterns(env),
+            archive=(env.get("PIPETRAIL_ARCHIVE") or "").strip() or None,
         )
         settings.check()
         return settings
