@@ -27,7 +27,7 @@ from pipetrail.trail.signing import Signer
 from pipetrail.trail.validate import validate
 
 sys.path.insert(0, str(Path(__file__).parent))
-from trail_ingest import make_events  # noqa: E402
+from trail_ingest import make_events
 
 
 def bare_loop(db: Path) -> float:

@@ -13,7 +13,7 @@
 | ``PIPETRAIL_REDACT_FILE`` | a file of extra redaction regexes, one per line | unset |
 | ``PIPETRAIL_TRAIL_SHARD`` | the hash chain this process appends to (one per writer) | ``main`` |
 | ``PIPETRAIL_DELIVERY_INTERVAL`` | seconds between trail deliveries (1 to 3600) | ``60`` |
-| ``PIPETRAIL_ARCHIVE`` | the archive: a directory or ``s3://bucket/prefix`` | under the home |
+| ``PIPETRAIL_ARCHIVE`` | the archive: a directory or ``s3://bucket/prefix`` | ``HOME/archive`` |
 | ``PIPETRAIL_DELIVER_ON_RUN_END`` | deliver the trail when an embedded run ends | ``true`` |
 | ``PIPETRAIL_SIGNING_KEY`` | the Ed25519 key (PEM) signing digests | under the home |
 """
@@ -93,7 +93,7 @@ class Settings:
                                        DEFAULT_DELIVERY_INTERVAL),
             signing_key=Path(env["PIPETRAIL_SIGNING_KEY"]).expanduser()
             if env.get("PIPETRAIL_SIGNING_KEY") else None,
-            archive=env.get("PIPETRAIL_ARCHIVE") or None,
+            archive=(env.get("PIPETRAIL_ARCHIVE") or "").strip() or None,
             deliver_on_run_end=_flag(env, "PIPETRAIL_DELIVER_ON_RUN_END", True),
         )
         settings.check()
