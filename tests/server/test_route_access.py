@@ -16,7 +16,8 @@ from tests.servers import DENY_ALL, principal_with_token
 
 # Values for path parameters and required query parameters, by name.
 PARAMETERS = {"runId": "jr_nosuchrun0000", "name": "nobody-here", "policyName": "no-policy",
-              "tokenId": "0123456789abcdef", "metricName": "process.memory.rss"}
+              "tokenId": "0123456789abcdef", "metricName": "process.memory.rss",
+              "eventId": "00000000-0000-0000-0000-000000000000"}
 
 # A valid body for every operation that takes one (a new route with a body needs one).
 BODIES: dict[tuple[str, str], Any] = {

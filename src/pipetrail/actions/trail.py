@@ -19,6 +19,7 @@ from pipetrail.trail.validate import Progress, Report, validate
 
 SOURCE = "trail"
 MAX_RESULTS = 10_000
+DELIVERY_WAIT = 10.0  # seconds a requested delivery waits for another one to finish
 
 
 def lookup_events(ctx: ActionContext, query: AuditQuery) -> list[dict[str, Any]]:
@@ -55,7 +56,7 @@ def deliverer(ctx: ActionContext) -> Deliverer:
 def deliver_trail(ctx: ActionContext, target: Deliverer | None = None) -> list[Delivered]:
     """DeliverTrail: deliver what was stored since the last delivery, and a digest."""
     with ctx.call(SOURCE, "DeliverTrail", read_only=False, resources=_resources(ctx)) as call:
-        delivered = (target or deliverer(ctx)).deliver()
+        delivered = (target or deliverer(ctx)).deliver(wait=DELIVERY_WAIT)
         call.response = {"digests": [d.digest_key for d in delivered],
                          "events": sum(d.events for d in delivered)}
         return delivered

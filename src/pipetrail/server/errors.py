@@ -5,12 +5,12 @@
 | ValidationError, a malformed request | 400 |
 | AuthenticationError (no, malformed, unknown, expired or revoked token) | 401 |
 | AccessDeniedError | 403 |
-| NotFoundError, an unknown route | 404 |
+| NotFoundError, ArchiveNotFound, an unknown route | 404 |
 | a method the route does not have | 405 |
 | ConflictError | 409 |
 | a body over the route's limit | 413 |
 | ThrottlingError (too many live tails at once) | 429 |
-| StoreError | 503 |
+| StoreError, ArchiveError (the trail's archive refused or is unreachable) | 503 |
 | anything else | 500 (``InternalFailure``, no details) |
 """
 
@@ -35,13 +35,14 @@ from pipetrail.model.errors import (
     ThrottlingError,
     ValidationError,
 )
+from pipetrail.trail.archive import ArchiveError, ArchiveNotFound
 
 log = logging.getLogger("pipetrail.server")
 
 STATUS: list[tuple[type[PipetrailError], int]] = [
     (ValidationError, 400), (AuthenticationError, 401), (AccessDeniedError, 403),
     (NotFoundError, 404), (ConflictError, 409), (PayloadTooLargeError, 413),
-    (ThrottlingError, 429), (StoreError, 503),
+    (ThrottlingError, 429), (StoreError, 503), (ArchiveNotFound, 404), (ArchiveError, 503),
 ]
 HTTP_CODES = {400: "ValidationException", 401: "UnrecognizedClientException",
               403: "AccessDenied", 404: "NotFound", 405: "MethodNotAllowed",

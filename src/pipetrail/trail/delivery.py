@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,12 +60,18 @@ class Deliverer:
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._key_published = False
 
-    def deliver(self, shards: list[str] | None = None) -> list[Delivered]:
-        """Deliver every shard (or the given ones) that no other process is delivering."""
+    def deliver(self, shards: list[str] | None = None, *, wait: float = 0.0
+                ) -> list[Delivered]:
+        """Deliver every shard (or the given ones). A shard another process is
+        delivering is skipped, or waited for up to ``wait`` seconds."""
         self._publish_key()
         done = []
         for shard in shards if shards is not None else self._shards():
-            delivered = self.deliver_shard(shard)
+            deadline = time.monotonic() + wait
+            while (delivered := self.deliver_shard(shard)) is None:
+                if time.monotonic() >= deadline:
+                    break
+                time.sleep(0.05)
             if delivered is not None:
                 done.append(delivered)
         return done
