@@ -56,13 +56,14 @@ def run_hooks(ctx: ActionContext) -> list[RunHook]:
     return hooks
 
 
-def alarm_listeners(ctx: ActionContext, notifier: Notifier | None = None
-                    ) -> list[ChangeListener]:
+def alarm_listeners(ctx: ActionContext, notifier: Notifier | None = None, *,
+                    deliver: bool = True) -> list[ChangeListener]:
     """What happens when an alarm changes state: an event on the bus and the alarm's
-    actions. Without a ``notifier``, deliveries are made at once, within the call."""
-    listeners: list[ChangeListener] = [
-        AlarmNotifications(notifier or Notifier(ctx.store, ctx.workspace), ctx.workspace),
-    ]
+    actions. Without a ``notifier``, deliveries are made at once, within the call, or
+    with ``deliver=False`` only queued (for the server's leader to deliver)."""
+    if notifier is None:
+        notifier = Notifier(ctx.store, ctx.workspace, queue_only=not deliver)
+    listeners: list[ChangeListener] = [AlarmNotifications(notifier, ctx.workspace)]
     return listeners
 
 
