@@ -10,6 +10,7 @@ the listing calls for ``*``."""
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -43,6 +44,7 @@ MAX_RESOURCES = 20
 RESERVED_SOURCES = ("aws.", "pipetrail.")
 MAX_LIST = 1000
 MAX_TIME_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+RECORDED_CHARS = 256
 
 
 def _rule_resource(ctx: ActionContext, name: str) -> Resource:
@@ -274,7 +276,10 @@ def _entry_event(ctx: ActionContext, entry: Mapping[str, Any]) -> EventEnvelope:
         time_ms = _entry_time(when)
     event = EventEnvelope(source=source, detail_type=kind, detail=detail,
                           account=ctx.workspace, resources=tuple(resources), time_ms=time_ms)
-    size = len(orjson.dumps(event.to_json()))
+    try:
+        size = len(orjson.dumps(event.to_json()))
+    except TypeError as exc:  # an integer beyond 64 bits, a lone surrogate …
+        raise ValidationError(f"Detail holds a value that is not JSON: {exc}") from None
     if size > MAX_EVENT_BYTES:
         raise ValidationError(f"the event is {size} bytes; at most {MAX_EVENT_BYTES}")
     return event
@@ -312,22 +317,29 @@ def _latest_attempts(attempts: Sequence[Attempt]) -> list[Attempt]:
 def put_events(ctx: ActionContext, entries: Sequence[Mapping[str, Any]],
                deliver: bool = True) -> dict[str, Any]:
     """PutEvents: publish custom events (1 to 10 entries). Each entry succeeds or fails
-    on its own (``failedEntryCount``). With ``deliver``, the deliveries are attempted at
-    once, for at most PIPETRAIL_NOTIFY_TIMEOUT seconds; the rest stay queued."""
-    params = {"entries": [dict(e) if isinstance(e, Mapping) else e for e in entries]}
+    on its own (``failedEntryCount``); every entry is checked before any is published.
+    With ``deliver``, the deliveries are attempted at once, for at most
+    PIPETRAIL_NOTIFY_TIMEOUT seconds; the rest stay queued. The trail records each
+    entry's source, detail-type, time and resources and the size of its detail (not the
+    detail itself)."""
+    params = {"entries": [_entry_params(e) for e in entries[:MAX_ENTRIES + 1]]}
     bus = Resource("Pipetrail::Events::EventBus", event_bus_arn(ctx.workspace))
     with ctx.call(SOURCE, "PutEvents", read_only=False, params=params,
                   resources=[bus]) as call:
         if not 1 <= len(entries) <= MAX_ENTRIES:
             raise ValidationError(f"give 1 to {MAX_ENTRIES} entries")
+        checked: list[EventEnvelope | ValidationError] = []
+        for entry in entries:
+            try:
+                checked.append(_entry_event(ctx, entry))
+            except ValidationError as exc:
+                checked.append(exc)
         notifier = Notifier(ctx.store, ctx.workspace, background=True)
         results: list[dict[str, Any]] = []
         try:
-            for entry in entries:
-                try:
-                    event = _entry_event(ctx, entry)
-                except ValidationError as exc:
-                    results.append({"errorCode": exc.code, "errorMessage": str(exc)})
+            for event in checked:
+                if isinstance(event, ValidationError):
+                    results.append({"errorCode": event.code, "errorMessage": str(event)})
                     continue
                 if deliver:
                     notifier.publish(event)
@@ -345,6 +357,33 @@ def put_events(ctx: ActionContext, entries: Sequence[Mapping[str, Any]],
         call.response = {"failedEntryCount": failed,
                          "eventIds": [r["eventId"] for r in results if "eventId" in r]}
         return response
+
+
+def _entry_params(entry: object) -> dict[str, Any]:
+    """What the trail records of a PutEvents entry: its fields cut to
+    ``RECORDED_CHARS`` characters and the size of its detail, so that the record is JSON
+    and stays well within an audit event's size whatever the entries hold."""
+    if not isinstance(entry, Mapping):
+        return {"invalid": type(entry).__name__}
+    recorded: dict[str, Any] = {}
+    for key in ("Source", "DetailType", "Time", "EventBusName"):
+        if entry.get(key) is not None:
+            recorded[key] = _cut(entry[key])
+    resources = entry.get("Resources")
+    if isinstance(resources, list):
+        recorded["Resources"] = [_cut(r) for r in resources[:MAX_RESOURCES]]
+    detail = entry.get("Detail")
+    if isinstance(detail, str):
+        recorded["detailBytes"] = len(detail.encode(errors="replace"))
+    elif detail is not None:
+        recorded["detailBytes"] = len(json.dumps(detail, default=repr).encode(
+            errors="replace"))
+    return recorded
+
+
+def _cut(value: object) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text[:RECORDED_CHARS].encode(errors="replace").decode()
 
 
 def match_event_pattern(ctx: ActionContext, pattern: str, event: str,
