@@ -3,7 +3,7 @@
 ``run_hooks`` lists the hooks every run gets (insights, events, notifications …),
 ``ingest_pipeline`` the steps every log event passes (redaction, metric filters …) and
 ``background_evaluators`` what the server runs on a schedule, once per cluster (alarm
-evaluation, rule delivery, housekeeping). Each built-in is one line here.
+evaluation, rule delivery, log retention, housekeeping). Each built-in is one line here.
 """
 
 from __future__ import annotations
@@ -11,10 +11,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pipetrail.actions.background import (
+    ApplyLogRetention,
     DeliverEvents,
     EvaluateAlarms,
     Evaluator,
     PruneIngestBatches,
+    retention_interval,
 )
 from pipetrail.actions.context import ActionContext
 from pipetrail.events.alarm_events import AlarmNotifications
@@ -84,4 +86,6 @@ def background_evaluators(ctx: ActionContext) -> list[Evaluator]:
         DeliverEvents(),
         PruneIngestBatches(),
     ]
+    if interval := retention_interval():  # PIPETRAIL_RETENTION_INTERVAL=0: off
+        evaluators.append(ApplyLogRetention(interval=interval))
     return evaluators
