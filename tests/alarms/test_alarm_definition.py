@@ -220,6 +220,10 @@ def test_from_json_refuses_bad_input() -> None:
     data["ThresholdMetricId"] = "zz"
     with pytest.raises(ValidationError, match="ThresholdMetricId"):
         MetricAlarm.from_json(data)
+    data = alarm().to_json()
+    data["ExtendedStatistic"] = "p99"  # besides its Statistic
+    with pytest.raises(ValidationError, match="exactly one of Statistic and ExtendedStatistic"):
+        MetricAlarm.from_json(data)
 
 
 @pytest.mark.parametrize("period", [1, 5, 10, 20, 30, 60, 120])

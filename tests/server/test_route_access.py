@@ -17,6 +17,7 @@ from tests.servers import DENY_ALL, principal_with_token
 # Values for path parameters and required query parameters, by name.
 PARAMETERS = {"runId": "jr_nosuchrun0000", "name": "nobody-here", "policyName": "no-policy",
               "tokenId": "0123456789abcdef", "metricName": "process.memory.rss",
+              "alarmNames": "nobody-here", "target": "nobody-here",
               "eventId": "00000000-0000-0000-0000-000000000000"}
 
 # A valid body for every operation that takes one (a new route with a body needs one).
@@ -37,6 +38,23 @@ BODIES: dict[tuple[str, str], Any] = {
         "eventType": "START", "eventTime": "2026-11-25T10:00:00Z",
         "run": {"runId": "3f5e83fa-3480-44ff-99c5-ff943904e5e8"},
         "job": {"namespace": "airflow", "name": "nightly"}},
+    ("put", "/api/v1/alarms"): {
+        "AlarmName": "nobody-here", "Namespace": "App", "MetricName": "latency",
+        "Statistic": "Maximum", "Period": 60, "EvaluationPeriods": 1, "Threshold": 1,
+        "ComparisonOperator": "GreaterThanThreshold"},
+    ("put", "/api/v1/alarms/composite"): {"AlarmName": "nobody-here",
+                                          "AlarmRule": 'ALARM("somebody")'},
+    ("post", "/api/v1/alarms/state"): {"AlarmName": "nobody-here", "StateValue": "ALARM",
+                                       "StateReason": "testing"},
+    ("put", "/api/v1/events/rules/{name}"): {"eventPattern": {"source": ["my.app"]}},
+    ("post", "/api/v1/events/rules/{name}/targets"): {"targets": ["nobody-here"]},
+    ("put", "/api/v1/events/targets/{name}"): {"type": "webhook",
+                                               "url": "http://127.0.0.1:9/hook"},
+    ("post", "/api/v1/events"): {"entries": [{"Source": "my.app", "DetailType": "Test"}]},
+    ("post", "/api/v1/events/test-pattern"): {"eventPattern": {"source": ["my.app"]},
+                                              "event": {"source": "my.app"},
+                                              "envelopeCheck": False},
+    ("post", "/api/v1/events/dead-letters/redrive"): {"all": True},
 }
 
 
@@ -75,9 +93,12 @@ def test_the_spec_lists_every_area(spec: dict[str, Any]) -> None:
     paths = set(spec["paths"])
     for expected in ("/api/v1/runs", "/api/v1/runs/{runId}/logs/tail", "/api/v1/trail/events",
                      "/api/v1/access/principals", "/api/v1/lineage", "/metrics",
-                     "/api/v1/runs/{runId}/records", "/api/v1/runs/{runId}/metrics"):
+                     "/api/v1/runs/{runId}/records", "/api/v1/runs/{runId}/metrics",
+                     "/api/v1/alarms", "/api/v1/alarms/history", "/api/v1/events",
+                     "/api/v1/events/rules/{name}", "/api/v1/events/targets/{name}",
+                     "/api/v1/events/test-pattern", "/api/v1/events/dead-letters"):
         assert expected in paths
-    assert len(operations(spec)) >= 25
+    assert len(operations(spec)) >= 48
 
 
 BAD_CREDENTIALS = [

@@ -28,10 +28,22 @@ SOURCE = "alarms"
 ALARM_TYPES = {"metric": "MetricAlarm", "composite": "CompositeAlarm"}
 MAX_DESCRIBE = 100
 MAX_DELETE = 100
+MAX_HISTORY = 10_000
 
 
 def _resource(ctx: ActionContext, name: str) -> Resource:
     return Resource("Pipetrail::Alarms::Alarm", alarm_arn(ctx.workspace, name))
+
+
+def _named(ctx: ActionContext, definition: object) -> list[Resource]:
+    """The alarm a Put request names (decided before the definition is checked)."""
+    if not isinstance(definition, Mapping):
+        raise ValidationError("an alarm must be a JSON object")
+    return [_resource(ctx, check_alarm_name(definition.get("AlarmName")))]
+
+
+def _names(ctx: ActionContext, names: Sequence[str]) -> list[Resource]:
+    return [_resource(ctx, check_alarm_name(name)) for name in dict.fromkeys(names)]
 
 
 def _put(ctx: ActionContext, kind: str, alarm: MetricAlarm | CompositeAlarm) -> bool:
@@ -54,9 +66,9 @@ def _put(ctx: ActionContext, kind: str, alarm: MetricAlarm | CompositeAlarm) -> 
 def put_metric_alarm(ctx: ActionContext, definition: Mapping[str, Any]) -> MetricAlarm:
     """PutMetricAlarm: create or replace a metric alarm (CloudWatch JSON fields)."""
     params = dict(definition)
-    with ctx.call(SOURCE, "PutMetricAlarm", read_only=False, params=params) as call:
+    with ctx.call(SOURCE, "PutMetricAlarm", read_only=False, params=params,
+                  resources=lambda: _named(ctx, definition)) as call:
         alarm = MetricAlarm.from_json(definition)
-        call.resources = [_resource(ctx, alarm.name)]
         created = _put(ctx, "metric", alarm)
         call.response = {"alarmName": alarm.name, "created": created}
         return alarm
@@ -65,9 +77,9 @@ def put_metric_alarm(ctx: ActionContext, definition: Mapping[str, Any]) -> Metri
 def put_composite_alarm(ctx: ActionContext, definition: Mapping[str, Any]) -> CompositeAlarm:
     """PutCompositeAlarm: create or replace a composite alarm (``AlarmRule``)."""
     params = dict(definition)
-    with ctx.call(SOURCE, "PutCompositeAlarm", read_only=False, params=params) as call:
+    with ctx.call(SOURCE, "PutCompositeAlarm", read_only=False, params=params,
+                  resources=lambda: _named(ctx, definition)) as call:
         alarm = CompositeAlarm.from_json(definition)
-        call.resources = [_resource(ctx, alarm.name)]
         existing = {a.name for a in ctx.store.list_alarms()}
         named = {reference_name(ref) for ref in alarm.parsed_rule().references}
         missing = sorted(named - existing)
@@ -83,10 +95,12 @@ def put_composite_alarm(ctx: ActionContext, definition: Mapping[str, Any]) -> Co
 def describe_alarms(ctx: ActionContext, names: Sequence[str] = (), prefix: str | None = None,
                     state: str | None = None, kind: str | None = None,
                     limit: int = MAX_DESCRIBE) -> list[dict[str, Any]]:
-    """DescribeAlarms: alarms in CloudWatch's shape, with their current state."""
+    """DescribeAlarms: alarms in CloudWatch's shape, with their current state. Decided
+    for the alarms named in ``names``; for ``*`` without names."""
     params = {"alarmNames": list(names) or None, "alarmNamePrefix": prefix,
               "stateValue": state, "alarmTypes": kind, "maxRecords": limit}
-    with ctx.call(SOURCE, "DescribeAlarms", read_only=True, params=params) as call:
+    with ctx.call(SOURCE, "DescribeAlarms", read_only=True, params=params,
+                  resources=lambda: _names(ctx, names)) as call:
         if state is not None:
             state = parse_state_value(state).value
         if kind is not None and kind not in ALARM_TYPES:
@@ -95,7 +109,8 @@ def describe_alarms(ctx: ActionContext, names: Sequence[str] = (), prefix: str |
             raise ValidationError(f"limit must be between 1 and {MAX_DESCRIBE}")
         found = ctx.store.list_alarms(names=list(names) or None, prefix=prefix, state=state,
                                       kind=kind, limit=limit)
-        call.resources = [_resource(ctx, a.name) for a in found[:20]]
+        if not names:
+            call.resources = [_resource(ctx, a.name) for a in found[:20]]
         result = []
         for stored in found:
             alarm = alarm_from_stored(stored)
@@ -108,27 +123,32 @@ def describe_alarms(ctx: ActionContext, names: Sequence[str] = (), prefix: str |
 def describe_alarm_history(ctx: ActionContext, name: str | None = None,
                            item_type: str | None = None, start: int | None = None,
                            end: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
-    """DescribeAlarmHistory: newest first."""
+    """DescribeAlarmHistory: newest first. Decided for the alarm given as ``name``;
+    for ``*`` without one."""
     params = {"alarmName": name, "historyItemType": item_type, "startDate": start,
               "endDate": end, "maxRecords": limit}
-    with ctx.call(SOURCE, "DescribeAlarmHistory", read_only=True, params=params) as call:
+    with ctx.call(SOURCE, "DescribeAlarmHistory", read_only=True, params=params,
+                  resources=lambda: _names(ctx, [name] if name else [])):
         if item_type is not None and item_type not in {"StateUpdate", "ConfigurationUpdate",
                                                        "Action"}:
             raise ValidationError(
                 "history item type must be StateUpdate, ConfigurationUpdate or Action")
-        if name:
-            call.resources = [_resource(ctx, name)]
+        if not 1 <= limit <= MAX_HISTORY:
+            raise ValidationError(f"limit must be between 1 and {MAX_HISTORY}")
         items = ctx.store.get_alarm_history(name, item_type, start, end, limit)
         return [history_json(i) for i in items]
 
 
 def delete_alarms(ctx: ActionContext, names: Sequence[str]) -> int:
     """DeleteAlarms: refused for an alarm a composite alarm's rule still names."""
-    with ctx.call(SOURCE, "DeleteAlarms", read_only=False,
-                  params={"alarmNames": list(names)}) as call:
+
+    def named() -> list[Resource]:
         if not names or len(names) > MAX_DELETE:
             raise ValidationError(f"give 1 to {MAX_DELETE} alarm names")
-        call.resources = [_resource(ctx, n) for n in names]
+        return _names(ctx, names)
+
+    with ctx.call(SOURCE, "DeleteAlarms", read_only=False,
+                  params={"alarmNames": list(names)}, resources=named) as call:
         stored = ctx.store.list_alarms()
         composites = [alarm_from_stored(s) for s in stored if s.kind == "composite"]
         for name in names:
@@ -148,9 +168,8 @@ def set_alarm_state(ctx: ActionContext, name: str, state: str, reason: str,
     """SetAlarmState: put an alarm in a state until its next evaluation (for testing
     notifications), acting on the change as an evaluation would."""
     params = {"alarmName": name, "stateValue": state, "stateReason": reason}
-    with ctx.call(SOURCE, "SetAlarmState", read_only=False, params=params) as call:
-        check_alarm_name(name)
-        call.resources = [_resource(ctx, name)]
+    with ctx.call(SOURCE, "SetAlarmState", read_only=False, params=params,
+                  resources=lambda: _names(ctx, [name])):
         value = parse_state_value(state)
         if not reason or len(reason) > 1023:
             raise ValidationError("a state reason of 1 to 1023 characters is required")

@@ -1,25 +1,33 @@
 """Background evaluators: work that runs on a schedule, once per cluster.
 
-Alarm evaluation, event-rule delivery and housekeeping run on the one server process
-that holds the evaluators' lease (see ``pipetrail.server.leader``). An evaluator is an
-object with a ``name``, an ``interval`` in seconds and an ``evaluate(ctx)`` method; the
-built-ins are listed in :func:`pipetrail.actions.extensions.background_evaluators`.
+Alarm evaluation, event-rule delivery, log retention and housekeeping run on the one
+server process that holds the evaluators' lease (see ``pipetrail.server.leader``). An
+evaluator is an object with a ``name``, an ``interval`` in seconds and an
+``evaluate(ctx)`` method; the built-ins are listed in
+:func:`pipetrail.actions.extensions.background_evaluators`.
 ``evaluate`` should be idempotent: after a fail-over the new leader may repeat the last
 round of the old one.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
 from pipetrail.actions.context import ActionContext, Caller
 from pipetrail.config import Settings
 from pipetrail.model.clock import now_ms
+from pipetrail.model.errors import ConfigError
 from pipetrail.model.identity import Identity, user_agent
 from pipetrail.store import Store
 
 BATCH_MEMORY_DAYS = 30
+RETENTION_VARIABLE = "PIPETRAIL_RETENTION_INTERVAL"
+DEFAULT_RETENTION_INTERVAL = 600.0
+MIN_RETENTION_INTERVAL = 60.0
+MAX_RETENTION_INTERVAL = 86_400.0
 
 
 class Evaluator(Protocol):
@@ -100,3 +108,36 @@ class DeliverTrail:
         if not isinstance(self._deliverer, Deliverer) or self._deliverer.store is not ctx.store:
             self._deliverer = deliverer(ctx)
         self._deliverer.deliver()
+
+
+@dataclass
+class ApplyLogRetention:
+    """Delete the log events older than their group's retention policy, as
+    ``pipetrail logs expire`` does (the action ExpireLogEvents, recorded in the trail
+    with what each pass deleted)."""
+
+    name: str = "apply-log-retention"
+    interval: float = DEFAULT_RETENTION_INTERVAL
+
+    def evaluate(self, ctx: ActionContext) -> None:
+        from pipetrail.actions.log_groups import expire_log_events
+
+        expire_log_events(ctx)
+
+
+def retention_interval(environ: Mapping[str, str] | None = None) -> float:
+    """Seconds between the server's passes of log retention: ``PIPETRAIL_RETENTION_INTERVAL``
+    (60 to 86,400; default 600); ``0`` switches the passes off."""
+    env = os.environ if environ is None else environ
+    text = (env.get(RETENTION_VARIABLE) or "").strip()
+    if not text:
+        return DEFAULT_RETENTION_INTERVAL
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{RETENTION_VARIABLE} must be seconds, not {text!r}") from None
+    if value != 0 and not MIN_RETENTION_INTERVAL <= value <= MAX_RETENTION_INTERVAL:
+        raise ConfigError(f"{RETENTION_VARIABLE} must be 0 (off) or between "
+                          f"{MIN_RETENTION_INTERVAL:.0f} and {MAX_RETENTION_INTERVAL:.0f} "
+                          f"seconds, not {text}")
+    return value

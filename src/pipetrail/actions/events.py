@@ -1,11 +1,16 @@
 """Event bus actions (EventBridge names): PutRule, DescribeRule, ListRules, DeleteRule,
-PutTargets, RemoveTargets, ListTargetsByRule, PutEvents; targets: PutTarget,
-DescribeTarget, ListTargets, DeleteTarget; dead letters: ListDeadLetters,
-RedriveDeadLetters. Delivery itself (:func:`delivery_loop`) is not an API call."""
+PutTargets, RemoveTargets, ListTargetsByRule, PutEvents, TestEventPattern; targets:
+PutTarget, DescribeTarget, ListTargets, DeleteTarget; dead letters: ListDeadLetters,
+RedriveDeadLetters. Delivery itself (:func:`delivery_loop`) is not an API call.
+
+Each is decided for the rules and targets it names (``arn:pipetrail:events:<workspace>:
+rule/<name>``, ``…:target/<name>``), PutEvents for the bus (``…:event-bus/default``), and
+the listing calls for ``*``."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -14,20 +19,24 @@ import orjson
 
 from pipetrail.actions.context import ActionContext
 from pipetrail.events.delivery import Attempt, Deliverer
-from pipetrail.events.envelope import EventEnvelope
+from pipetrail.events.envelope import EventEnvelope, check_envelope
+from pipetrail.events.event import parse_event
 from pipetrail.events.loop import DeliveryLoop
 from pipetrail.events.notifier import Notifier
-from pipetrail.events.rules import Rule, check_name, check_targets, rule_arn, target_arn
+from pipetrail.events.pattern import compile_pattern
+from pipetrail.events.rules import MAX_PATTERN_CHARS, Rule, check_name, check_targets
 from pipetrail.events.settings import DeliverySettings
 from pipetrail.events.targets import Target, get_kind
 from pipetrail.events.targets.target import masked
 from pipetrail.events.trail_events import CURSOR as TRAIL_CURSOR
+from pipetrail.model.arn import event_bus_arn, rule_arn, target_arn
 from pipetrail.model.audit import MAX_EVENT_BYTES, Resource
 from pipetrail.model.clock import iso_from_ms, now_ms, parse_time
-from pipetrail.model.errors import PipetrailError, ValidationError
+from pipetrail.model.errors import AccessDeniedError, PipetrailError, ValidationError
 from pipetrail.store.events import DEAD, StoredDelivery, StoredRule, StoredTarget
 
 SOURCE = "events"
+TARGET_TYPE_KEY = "events:TargetType"
 MAX_ENTRIES = 10
 MAX_DETAIL_TYPE = 128
 MAX_SOURCE = 256
@@ -35,6 +44,7 @@ MAX_RESOURCES = 20
 RESERVED_SOURCES = ("aws.", "pipetrail.")
 MAX_LIST = 1000
 MAX_TIME_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+RECORDED_CHARS = 256
 
 
 def _rule_resource(ctx: ActionContext, name: str) -> Resource:
@@ -43,6 +53,15 @@ def _rule_resource(ctx: ActionContext, name: str) -> Resource:
 
 def _target_resource(ctx: ActionContext, name: str) -> Resource:
     return Resource("Pipetrail::Events::Target", target_arn(ctx.workspace, name))
+
+
+def _rule(ctx: ActionContext, name: str) -> list[Resource]:
+    """The rule a request names, checked (decided for ``*`` when the name is bad)."""
+    return [_rule_resource(ctx, check_name(name, "rule"))]
+
+
+def _targets(ctx: ActionContext, names: Sequence[str]) -> list[Resource]:
+    return [_target_resource(ctx, check_name(n, "target")) for n in dict.fromkeys(names)]
 
 
 def rule_json(ctx: ActionContext, stored: StoredRule) -> dict[str, Any]:
@@ -64,10 +83,10 @@ def put_rule(ctx: ActionContext, name: str, pattern: str, state: str = "ENABLED"
     params = {"name": name, "eventPattern": pattern, "state": state,
               "description": description or None,
               "targets": list(targets) if targets is not None else None}
-    with ctx.call(SOURCE, "PutRule", read_only=False, params=params) as call:
+    with ctx.call(SOURCE, "PutRule", read_only=False, params=params,
+                  resources=lambda: _rule(ctx, name)) as call:
         rule = Rule(name=name, pattern_text=pattern, state=state, description=description,
                     targets=list(targets or []))
-        call.resources = [_rule_resource(ctx, name)]
         rule.validate()
         now = now_ms()
         created = ctx.store.put_rule(
@@ -82,8 +101,8 @@ def put_rule(ctx: ActionContext, name: str, pattern: str, state: str = "ENABLED"
 
 
 def describe_rule(ctx: ActionContext, name: str) -> dict[str, Any]:
-    with ctx.call(SOURCE, "DescribeRule", read_only=True, params={"name": name}) as call:
-        call.resources = [_rule_resource(ctx, name)]
+    with ctx.call(SOURCE, "DescribeRule", read_only=True, params={"name": name},
+                  resources=lambda: _rule(ctx, name)):
         return rule_json(ctx, ctx.store.get_rule(name))
 
 
@@ -100,19 +119,24 @@ def list_rules(ctx: ActionContext, prefix: str | None = None, target: str | None
 
 def delete_rule(ctx: ActionContext, name: str) -> None:
     """DeleteRule: the rule and its links to targets (deliveries already queued stay)."""
-    with ctx.call(SOURCE, "DeleteRule", read_only=False, params={"name": name}) as call:
-        call.resources = [_rule_resource(ctx, name)]
+    with ctx.call(SOURCE, "DeleteRule", read_only=False, params={"name": name},
+                  resources=lambda: _rule(ctx, name)):
         ctx.store.delete_rule(name)
 
 
 def put_targets(ctx: ActionContext, rule: str, targets: Sequence[str]) -> dict[str, Any]:
-    """PutTargets: add targets to a rule (at most 5 per rule)."""
+    """PutTargets: add targets to a rule (at most 5 per rule); decided for the rule and
+    for each target."""
     params = {"rule": rule, "targets": list(targets)}
-    with ctx.call(SOURCE, "PutTargets", read_only=False, params=params) as call:
-        call.resources = [_rule_resource(ctx, rule), *(_target_resource(ctx, t)
-                                                       for t in targets)]
+
+    def named() -> list[Resource]:
         if not targets:
             raise ValidationError("name at least one target")
+        check_targets(targets)
+        return [*_rule(ctx, rule), *_targets(ctx, targets)]
+
+    with ctx.call(SOURCE, "PutTargets", read_only=False, params=params,
+                  resources=named) as call:
         names = check_targets(targets)
         current = ctx.store.get_rule(rule).targets
         check_targets([*current, *names])
@@ -124,8 +148,8 @@ def put_targets(ctx: ActionContext, rule: str, targets: Sequence[str]) -> dict[s
 def remove_targets(ctx: ActionContext, rule: str, targets: Sequence[str]) -> dict[str, Any]:
     """RemoveTargets: unlink targets from a rule (the targets themselves stay)."""
     params = {"rule": rule, "targets": list(targets)}
-    with ctx.call(SOURCE, "RemoveTargets", read_only=False, params=params) as call:
-        call.resources = [_rule_resource(ctx, rule)]
+    with ctx.call(SOURCE, "RemoveTargets", read_only=False, params=params,
+                  resources=lambda: _rule(ctx, rule)) as call:
         if not targets:
             raise ValidationError("name at least one target")
         removed = ctx.store.remove_rule_targets(rule, list(targets))
@@ -134,8 +158,8 @@ def remove_targets(ctx: ActionContext, rule: str, targets: Sequence[str]) -> dic
 
 
 def list_targets_by_rule(ctx: ActionContext, rule: str) -> list[dict[str, Any]]:
-    with ctx.call(SOURCE, "ListTargetsByRule", read_only=True, params={"rule": rule}) as call:
-        call.resources = [_rule_resource(ctx, rule)]
+    with ctx.call(SOURCE, "ListTargetsByRule", read_only=True, params={"rule": rule},
+                  resources=lambda: _rule(ctx, rule)):
         names = ctx.store.get_rule(rule).targets
         return [_target(s).to_json(ctx.workspace)
                 for s in ctx.store.list_targets(names=names)]
@@ -155,14 +179,25 @@ def _safe_config(kind: str, config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def put_target(ctx: ActionContext, name: str, kind: str, config: Mapping[str, Any],
-               secret: str | None = None) -> tuple[dict[str, Any], str | None]:
+               secret: str | None = None, *, allow_command: bool = True
+               ) -> tuple[dict[str, Any], str | None]:
     """PutTarget: create or replace a target. A webhook given no secret keeps the one it
-    has, or gets a new one; returns the target and the new secret (shown once)."""
-    params = {"name": name, "type": kind, "config": _safe_config(kind, config),
+    has, or gets a new one; returns the target and the new secret (shown once).
+
+    Decided for the target with the condition key ``events:TargetType`` (the ``kind``), so
+    that policies can keep principals from creating command targets, which run programs
+    on the host that delivers. ``allow_command=False`` (the server, unless its operator
+    set ``PIPETRAIL_SERVER_COMMAND_TARGETS=1``) refuses command targets outright."""
+    params = {"name": name, "type": kind,
+              "config": _safe_config(kind, config) if isinstance(config, Mapping) else None,
               "secretGiven": secret is not None or None}
-    with ctx.call(SOURCE, "PutTarget", read_only=False, params=params) as call:
-        check_name(name, "target")
-        call.resources = [_target_resource(ctx, name)]
+    with ctx.call(SOURCE, "PutTarget", read_only=False, params=params,
+                  resources=lambda: _targets(ctx, [name]),
+                  condition_keys={TARGET_TYPE_KEY: kind}) as call:
+        if kind == "command" and not allow_command:
+            raise AccessDeniedError(
+                "command targets run programs on the server's host: this server refuses "
+                "them (its operator can allow them with PIPETRAIL_SERVER_COMMAND_TARGETS=1)")
         target_kind = get_kind(kind)
         generated = None
         if secret is None:
@@ -182,8 +217,8 @@ def put_target(ctx: ActionContext, name: str, kind: str, config: Mapping[str, An
 
 
 def describe_target(ctx: ActionContext, name: str) -> dict[str, Any]:
-    with ctx.call(SOURCE, "DescribeTarget", read_only=True, params={"name": name}) as call:
-        call.resources = [_target_resource(ctx, name)]
+    with ctx.call(SOURCE, "DescribeTarget", read_only=True, params={"name": name},
+                  resources=lambda: _targets(ctx, [name])):
         data = _target(ctx.store.get_target(name)).to_json(ctx.workspace)
         data["rules"] = [r.name for r in ctx.store.list_rules(target=name)]
         return data
@@ -196,8 +231,8 @@ def list_targets(ctx: ActionContext) -> list[dict[str, Any]]:
 
 def delete_target(ctx: ActionContext, name: str) -> None:
     """DeleteTarget: refused while rules send to it."""
-    with ctx.call(SOURCE, "DeleteTarget", read_only=False, params={"name": name}) as call:
-        call.resources = [_target_resource(ctx, name)]
+    with ctx.call(SOURCE, "DeleteTarget", read_only=False, params={"name": name},
+                  resources=lambda: _targets(ctx, [name])):
         users = ctx.store.delete_target(name)
         if users:
             raise ValidationError(f"target {name!r} is used by rule(s) {', '.join(users)}; "
@@ -247,7 +282,10 @@ def _entry_event(ctx: ActionContext, entry: Mapping[str, Any]) -> EventEnvelope:
         time_ms = _entry_time(when)
     event = EventEnvelope(source=source, detail_type=kind, detail=detail,
                           account=ctx.workspace, resources=tuple(resources), time_ms=time_ms)
-    size = len(orjson.dumps(event.to_json()))
+    try:
+        size = len(orjson.dumps(event.to_json()))
+    except TypeError as exc:  # an integer beyond 64 bits, a lone surrogate …
+        raise ValidationError(f"Detail holds a value that is not JSON: {exc}") from None
     if size > MAX_EVENT_BYTES:
         raise ValidationError(f"the event is {size} bytes; at most {MAX_EVENT_BYTES}")
     return event
@@ -285,20 +323,29 @@ def _latest_attempts(attempts: Sequence[Attempt]) -> list[Attempt]:
 def put_events(ctx: ActionContext, entries: Sequence[Mapping[str, Any]],
                deliver: bool = True) -> dict[str, Any]:
     """PutEvents: publish custom events (1 to 10 entries). Each entry succeeds or fails
-    on its own (``failedEntryCount``). With ``deliver``, the deliveries are attempted at
-    once, for at most PIPETRAIL_NOTIFY_TIMEOUT seconds; the rest stay queued."""
-    params = {"entries": [dict(e) if isinstance(e, Mapping) else e for e in entries]}
-    with ctx.call(SOURCE, "PutEvents", read_only=False, params=params) as call:
+    on its own (``failedEntryCount``); every entry is checked before any is published.
+    With ``deliver``, the deliveries are attempted at once, for at most
+    PIPETRAIL_NOTIFY_TIMEOUT seconds; the rest stay queued. The trail records each
+    entry's source, detail-type, time and resources and the size of its detail (not the
+    detail itself)."""
+    params = {"entries": [_entry_params(e) for e in entries[:MAX_ENTRIES + 1]]}
+    bus = Resource("Pipetrail::Events::EventBus", event_bus_arn(ctx.workspace))
+    with ctx.call(SOURCE, "PutEvents", read_only=False, params=params,
+                  resources=[bus]) as call:
         if not 1 <= len(entries) <= MAX_ENTRIES:
             raise ValidationError(f"give 1 to {MAX_ENTRIES} entries")
+        checked: list[EventEnvelope | ValidationError] = []
+        for entry in entries:
+            try:
+                checked.append(_entry_event(ctx, entry))
+            except ValidationError as exc:
+                checked.append(exc)
         notifier = Notifier(ctx.store, ctx.workspace, background=True)
         results: list[dict[str, Any]] = []
         try:
-            for entry in entries:
-                try:
-                    event = _entry_event(ctx, entry)
-                except ValidationError as exc:
-                    results.append({"errorCode": exc.code, "errorMessage": str(exc)})
+            for event in checked:
+                if isinstance(event, ValidationError):
+                    results.append({"errorCode": event.code, "errorMessage": str(event)})
                     continue
                 if deliver:
                     notifier.publish(event)
@@ -316,6 +363,55 @@ def put_events(ctx: ActionContext, entries: Sequence[Mapping[str, Any]],
         call.response = {"failedEntryCount": failed,
                          "eventIds": [r["eventId"] for r in results if "eventId" in r]}
         return response
+
+
+def _entry_params(entry: object) -> dict[str, Any]:
+    """What the trail records of a PutEvents entry: its fields cut to
+    ``RECORDED_CHARS`` characters and the size of its detail, so that the record is JSON
+    and stays well within an audit event's size whatever the entries hold."""
+    if not isinstance(entry, Mapping):
+        return {"invalid": type(entry).__name__}
+    recorded: dict[str, Any] = {}
+    for key in ("Source", "DetailType", "Time", "EventBusName"):
+        if entry.get(key) is not None:
+            recorded[key] = _cut(entry[key])
+    resources = entry.get("Resources")
+    if isinstance(resources, list):
+        recorded["Resources"] = [_cut(r) for r in resources[:MAX_RESOURCES]]
+    detail = entry.get("Detail")
+    if isinstance(detail, str):
+        recorded["detailBytes"] = len(detail.encode(errors="replace"))
+    elif detail is not None:
+        recorded["detailBytes"] = len(json.dumps(detail, default=repr).encode(
+            errors="replace"))
+    return recorded
+
+
+def _cut(value: object) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text[:RECORDED_CHARS].encode(errors="replace").decode()
+
+
+def match_event_pattern(ctx: ActionContext, pattern: str, event: str,
+                       envelope_check: bool = True) -> bool:
+    """TestEventPattern: whether ``event`` (JSON text) matches ``pattern``. With
+    ``envelope_check``, the event must carry EventBridge's envelope fields (id, account,
+    source, time, region, resources, detail-type). Recorded with the pattern and the
+    size of the event, not its content."""
+    size = len(event.encode(errors="replace"))
+    params = {"eventPattern": pattern[:MAX_PATTERN_CHARS], "eventBytes": size,
+              "envelopeCheck": envelope_check}
+    with ctx.call(SOURCE, "TestEventPattern", read_only=True, params=params):
+        if len(pattern) > MAX_PATTERN_CHARS:
+            raise ValidationError(f"the event pattern is {len(pattern)} characters long; "
+                                  f"at most {MAX_PATTERN_CHARS}")
+        if size > MAX_EVENT_BYTES:
+            raise ValidationError(f"the event is {size} bytes; at most {MAX_EVENT_BYTES}")
+        compiled = compile_pattern(pattern)
+        parsed = parse_event(event)
+        if envelope_check:
+            check_envelope(parsed.root)
+        return compiled.matches(parsed)
 
 
 # -- dead letters and delivery ------------------------------------------------------------
@@ -348,14 +444,21 @@ def redrive_dead_letters(ctx: ActionContext, ids: Sequence[str] | None,
     queue as new deliveries, and with ``deliver`` attempt them at once (within
     PIPETRAIL_NOTIFY_TIMEOUT seconds)."""
     params = {"ids": list(ids) if ids is not None else None, "all": ids is None or None}
-    with ctx.call(SOURCE, "RedriveDeadLetters", read_only=False, params=params) as call:
-        if ids is not None:
-            if not ids:
-                raise ValidationError("name at least one dead letter, or redrive all")
-            known = {d.id for d in ctx.store.list_deliveries(DEAD, ids=ids)}
-            missing = [i for i in ids if i not in known]
-            if missing:
-                raise ValidationError(f"no dead letter with id {', '.join(missing)}")
+
+    def named() -> list[Resource]:
+        """The targets of the named dead letters; ``*`` for all of them."""
+        if ids is None:
+            return []
+        if not ids:
+            raise ValidationError("name at least one dead letter, or redrive all")
+        found = ctx.store.list_deliveries(DEAD, ids=ids)
+        missing = [i for i in ids if i not in {d.id for d in found}]
+        if missing:
+            raise ValidationError(f"no dead letter with id {', '.join(missing)}")
+        return [_target_resource(ctx, t) for t in dict.fromkeys(d.target_name for d in found)]
+
+    with ctx.call(SOURCE, "RedriveDeadLetters", read_only=False, params=params,
+                  resources=named) as call:
         redriven = ctx.store.redrive(ids, now_ms())
         attempts: list[Attempt] = []
         if deliver and redriven:

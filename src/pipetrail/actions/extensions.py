@@ -3,7 +3,7 @@
 ``run_hooks`` lists the hooks every run gets (insights, events, notifications …),
 ``ingest_pipeline`` the steps every log event passes (redaction, metric filters …) and
 ``background_evaluators`` what the server runs on a schedule, once per cluster (alarm
-evaluation, rule delivery, housekeeping). Each built-in is one line here.
+evaluation, rule delivery, log retention, housekeeping). Each built-in is one line here.
 """
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pipetrail.actions.background import (
+    ApplyLogRetention,
     DeliverEvents,
     DeliverTrail,
     EvaluateAlarms,
     Evaluator,
     PruneIngestBatches,
+    retention_interval,
 )
 from pipetrail.actions.context import ActionContext
 from pipetrail.events.alarm_events import AlarmNotifications
@@ -57,13 +59,14 @@ def run_hooks(ctx: ActionContext) -> list[RunHook]:
     return hooks
 
 
-def alarm_listeners(ctx: ActionContext, notifier: Notifier | None = None
-                    ) -> list[ChangeListener]:
+def alarm_listeners(ctx: ActionContext, notifier: Notifier | None = None, *,
+                    deliver: bool = True) -> list[ChangeListener]:
     """What happens when an alarm changes state: an event on the bus and the alarm's
-    actions. Without a ``notifier``, deliveries are made at once, within the call."""
-    listeners: list[ChangeListener] = [
-        AlarmNotifications(notifier or Notifier(ctx.store, ctx.workspace), ctx.workspace),
-    ]
+    actions. Without a ``notifier``, deliveries are made at once, within the call, or
+    with ``deliver=False`` only queued (for the server's leader to deliver)."""
+    if notifier is None:
+        notifier = Notifier(ctx.store, ctx.workspace, queue_only=not deliver)
+    listeners: list[ChangeListener] = [AlarmNotifications(notifier, ctx.workspace)]
     return listeners
 
 
@@ -85,4 +88,6 @@ def background_evaluators(ctx: ActionContext) -> list[Evaluator]:
         PruneIngestBatches(),
         DeliverTrail(ctx.settings.delivery_interval),
     ]
+    if interval := retention_interval():  # PIPETRAIL_RETENTION_INTERVAL=0: off
+        evaluators.append(ApplyLogRetention(interval=interval))
     return evaluators

@@ -2,8 +2,9 @@
 PutRetentionPolicy, DeleteRetentionPolicy, and ExpireLogEvents (retention enforced).
 
 Retention is enforced by :func:`expire_log_events`: ``pipetrail logs expire`` runs it,
-and so will the server's background evaluators; each pass is recorded in the trail with
-what it deleted.
+and so does the server's leader every ``PIPETRAIL_RETENTION_INTERVAL`` seconds
+(:class:`pipetrail.actions.background.ApplyLogRetention`); each pass is recorded in the
+trail with what it deleted.
 """
 
 from __future__ import annotations

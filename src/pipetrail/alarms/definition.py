@@ -425,6 +425,8 @@ class MetricAlarm:
             metric_name = data.get("MetricName")
             dimensions = _read_dimensions(data.get("Dimensions", []))
             period = data.get("Period")
+            if data.get("Statistic") is not None and data.get("ExtendedStatistic") is not None:
+                raise ValidationError("give exactly one of Statistic and ExtendedStatistic")
             stat = data.get("Statistic") or data.get("ExtendedStatistic")
             unit = data.get("Unit")
         if stat in STANDARD_STATISTICS:

@@ -17,8 +17,9 @@ import orjson
 
 from pipetrail.events.envelope import EventEnvelope
 from pipetrail.events.event import parse_event
-from pipetrail.events.rules import Rule, rule_arn
+from pipetrail.events.rules import Rule
 from pipetrail.events.ruleset import RuleSet
+from pipetrail.model.arn import rule_arn
 from pipetrail.model.clock import now_ms
 from pipetrail.model.errors import ValidationError
 from pipetrail.store.events import NewDelivery, StoredRule

@@ -6,7 +6,9 @@ queued (nobody else's) —
 
 * in the background, from a worker thread woken by each publish (``background=True``:
   ``pipetrail run`` delivers alarm changes while the job runs), or
-* synchronously, within ``publish`` (the CLI, e.g. ``pipetrail alarms set-state``).
+* synchronously, within ``publish`` (the CLI, e.g. ``pipetrail alarms set-state``), or
+* not at all (``queue_only=True``: the server's routes, whose leader delivers whatever
+  is queued).
 
 ``flush`` then spends at most ``PIPETRAIL_NOTIFY_TIMEOUT`` seconds (default 10) on what
 is left, retries included when their backoff falls within that time. Whatever is still
@@ -37,13 +39,14 @@ IDLE_WAIT = 1.0
 
 class Notifier:
     def __init__(self, store: Store, workspace: str, *, background: bool = False,
-                 settings: DeliverySettings | None = None,
+                 queue_only: bool = False, settings: DeliverySettings | None = None,
                  deliverer: Deliverer | None = None) -> None:
         self.store = store
         self.bus = Bus(store, workspace)
         self.settings = settings or DeliverySettings.lenient()
         self.deliverer = deliverer or Deliverer(store, self.settings)
         self.background = background
+        self.queue_only = queue_only
         self.attempts: list[Attempt] = []
         self._own: set[str] = set()
         self._lock = threading.Lock()
@@ -64,9 +67,9 @@ class Notifier:
     def publish(self, event: EventEnvelope | Mapping[str, Any],
                 direct: Mapping[str, str] | None = None) -> list[str]:
         """Queue the event (see :meth:`Bus.publish`) and deliver it: now, or in the
-        background. Returns the delivery ids."""
+        background (or not, when ``queue_only``). Returns the delivery ids."""
         ids = self.bus.publish(event, direct)
-        if not ids:
+        if not ids or self.queue_only:
             return ids
         with self._lock:
             self._own.update(ids)

@@ -120,14 +120,6 @@ class Rule:
         return self.state == ENABLED_WITH_TRAIL and self.receives_trail
 
 
-def rule_arn(workspace: str, name: str) -> str:
-    return f"arn:pipetrail:events:{workspace}:rule/{name}"
-
-
-def target_arn(workspace: str, name: str) -> str:
-    return f"arn:pipetrail:events:{workspace}:target/{name}"
-
-
 _EVENTS_ARN = re.compile(r"arn:pipetrail:events:([^:]*):(rule|target)/(.+)")
 
 

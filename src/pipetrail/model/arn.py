@@ -27,6 +27,18 @@ def alarm_arn(workspace: str, alarm_name: str) -> str:
     return f"arn:pipetrail:alarms:{workspace}:alarm/{alarm_name}"
 
 
+def rule_arn(workspace: str, name: str) -> str:
+    return f"arn:pipetrail:events:{workspace}:rule/{name}"
+
+
+def target_arn(workspace: str, name: str) -> str:
+    return f"arn:pipetrail:events:{workspace}:target/{name}"
+
+
+def event_bus_arn(workspace: str, bus: str = "default") -> str:
+    return f"arn:pipetrail:events:{workspace}:event-bus/{bus}"
+
+
 def log_group_arn(workspace: str, group: str) -> str:
     return f"arn:pipetrail:logs:{workspace}:log-group:{group}"
 

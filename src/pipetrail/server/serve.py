@@ -29,10 +29,12 @@ def serve(settings: Settings, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
     store that cannot be reached fails the start at once."""
     import uvicorn
 
+    from pipetrail.actions.background import retention_interval
     from pipetrail.server.app import create_app
     from pipetrail.store import open_store
 
     seconds = lease_seconds()
+    retention_interval()  # a bad value fails the start, before the store is opened
     store = open_store(settings)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     try:

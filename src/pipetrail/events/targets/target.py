@@ -19,9 +19,10 @@ from typing import Any
 
 import orjson
 
-from pipetrail.events.rules import check_name, target_arn
+from pipetrail.events.rules import check_name
 from pipetrail.events.targets.kind import TargetKind
 from pipetrail.events.targets.registry import get_kind
+from pipetrail.model.arn import target_arn
 from pipetrail.model.errors import ValidationError
 
 MAX_TIMEOUT = 60.0

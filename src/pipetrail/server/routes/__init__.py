@@ -24,6 +24,8 @@ ROUTE_MODULES = (
     "access",
     "ingest",
     "lineage",
+    "alarms",
+    "events",
 )
 
 
