@@ -125,9 +125,16 @@ class TrailStore(StoreBase):
         after = 0
         while True:
             with self._read() as conn:
-                rows = conn.exec_driver_sql(query, (shard, after)).all()
+                driver = conn.connection.driver_connection
+                assert driver is not None
+                cursor = driver.cursor()
+                try:
+                    cursor.execute(query, (shard, after))
+                    rows = cursor.fetchall()
+                finally:
+                    cursor.close()
             if rows:
-                yield rows  # type: ignore[misc]
+                yield rows
             if len(rows) < page:
                 return
             after = int(rows[-1][0])

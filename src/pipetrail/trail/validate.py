@@ -15,6 +15,7 @@ at the first one.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -286,6 +287,7 @@ def _check_chain(store: Store, shard: str, report: Report, expected: _Expected,
     previous_seq, previous = 0, bytes(32)
     sha256 = hashlib.sha256
     checked = 0
+    signed_hashes = expected.hashes
     for page in store.chain_hashes(shard):
         for seq, body, event_hash in page:
             if seq != previous_seq + 1:
@@ -296,14 +298,12 @@ def _check_chain(store: Store, shard: str, report: Report, expected: _Expected,
             digest = sha256(previous + body.encode()).digest()
             if digest.hex() != event_hash:
                 _changed(store, report, shard, seq)
-            signed = expected.hashes.get(seq)
-            if signed is not None and signed[0] != event_hash:
-                _differs(store, report, shard, seq, signed[1])
-            previous_seq = seq
-            try:
-                previous = bytes.fromhex(event_hash)
-            except ValueError:  # not even hex: reported above; go on from the computed one
-                previous = digest
+                # Go on from the stored hash (or the computed one if it is not even hex).
+                with contextlib.suppress(ValueError):
+                    digest = bytes.fromhex(event_hash)
+            if seq in signed_hashes and signed_hashes[seq][0] != event_hash:
+                _differs(store, report, shard, seq, signed_hashes[seq][1])
+            previous_seq, previous = seq, digest
         checked += len(page)
         if progress is not None:
             progress(shard, checked)
