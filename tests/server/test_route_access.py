@@ -34,6 +34,10 @@ BODIES: dict[tuple[str, str], Any] = {
         "batches": [{"batchId": "b1", "logEvents": [
             {"logGroupName": "/pipetrail/jobs/output", "logStreamName": "jr_nosuchrun0000",
              "timestamp": 1, "message": "hello"}]}]},
+    ("post", "/api/v1/trail/query"): {"queryStatement": "SELECT count(*) FROM events"},
+    ("put", "/api/v1/trail/retention"): {"retentionDays": 365},
+    ("post", "/api/v1/trail/retention/apply"): {"dryRun": True},
+    ("put", "/api/v1/trail/holds/{name}"): {"reason": "case 1"},
     ("post", "/api/v1/lineage"): {
         "eventType": "START", "eventTime": "2026-11-25T10:00:00Z",
         "run": {"runId": "3f5e83fa-3480-44ff-99c5-ff943904e5e8"},
@@ -92,6 +96,7 @@ def spec(api: Api) -> dict[str, Any]:
 def test_the_spec_lists_every_area(spec: dict[str, Any]) -> None:
     paths = set(spec["paths"])
     for expected in ("/api/v1/runs", "/api/v1/runs/{runId}/logs/tail", "/api/v1/trail/events",
+                     "/api/v1/trail/query", "/api/v1/trail/retention", "/api/v1/trail/holds",
                      "/api/v1/access/principals", "/api/v1/lineage", "/metrics",
                      "/api/v1/runs/{runId}/records", "/api/v1/runs/{runId}/metrics",
                      "/api/v1/alarms", "/api/v1/alarms/history", "/api/v1/events",

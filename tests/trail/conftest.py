@@ -19,6 +19,7 @@ from pipetrail.store import Store
 from pipetrail.trail.archive import Archive, LocalArchive
 from tests.seaweedfs import ACCESS_KEY, BUCKET, SECRET_KEY, SeaweedFS, weed_binary
 from tests.trail.builders import Trail, make_trail
+from tests.trail.timeline import Timeline, make_timeline
 
 S3_ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
           "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3",
@@ -105,3 +106,10 @@ def archive(request: pytest.FixtureRequest, tmp_path: Path) -> Archive:
 def trail(store: Store, settings: Settings) -> Trail:
     """A store with a deliverer to a folder archive under the settings' home."""
     return make_trail(store, settings.home)
+
+
+@pytest.fixture
+def timeline(store: Store, settings: Settings, tmp_path: Path) -> Timeline:
+    """A store whose events have given ages, delivered to the folder archive under the
+    settings' home (query, export and retention)."""
+    return make_timeline(store, settings, tmp_path / "keys" / "signing.pem")

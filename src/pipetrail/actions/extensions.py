@@ -3,7 +3,7 @@
 ``run_hooks`` lists the hooks every run gets (insights, events, notifications …),
 ``ingest_pipeline`` the steps every log event passes (redaction, metric filters …) and
 ``background_evaluators`` what the server runs on a schedule, once per cluster (alarm
-evaluation, rule delivery, log retention, housekeeping). Each built-in is one line here.
+evaluation, rule delivery, log and trail retention, housekeeping). Each built-in is one line here.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pipetrail.actions.background import (
     retention_interval,
 )
 from pipetrail.actions.context import ActionContext
+from pipetrail.actions.trail_archive import ApplyTrailRetention
 from pipetrail.events.alarm_events import AlarmNotifications
 from pipetrail.events.notifier import Notifier
 from pipetrail.ingest.metric_filters import MetricFilterStep
@@ -87,6 +88,7 @@ def background_evaluators(ctx: ActionContext) -> list[Evaluator]:
         DeliverEvents(),
         PruneIngestBatches(),
         DeliverTrail(ctx.settings.delivery_interval),
+        ApplyTrailRetention(),  # the trail's retention, daily
     ]
     if interval := retention_interval():  # PIPETRAIL_RETENTION_INTERVAL=0: off
         evaluators.append(ApplyLogRetention(interval=interval))

@@ -237,4 +237,200 @@ def public_key_cmd(app: App, every: bool) -> None:
     click.echo(signer.public_pem, nl=False)
 
 
+# -- query, export, retention and legal holds ------------------------------------------
+
+TIME_HELP = "ISO 8601, epoch, or relative (15m, 2h, 7d)."
+
+
+def _time(text: str | None) -> int | None:
+    return parse_time(text) if text else None
+
+
+@trail.command("query")
+@click.argument("statement")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True, help="A table for people, JSON or CSV for programs.")
+@click.option("--max-rows", type=int, default=1000, show_default=True,
+              help="Return at most this many rows (up to 100000).")
+@click.option("--start", metavar="TIME", help=f"Read only events from this time. {TIME_HELP}")
+@click.option("--end", metavar="TIME", help=f"Read only events before this time. {TIME_HELP}")
+@click.option("--timeout", type=float, default=60.0, show_default=True,
+              help="Seconds the query may run (up to 600).")
+@pass_app
+def query(app: App, statement: str, fmt: str, max_rows: int, start: str | None,
+          end: str | None, timeout: float) -> None:
+    """Run one SQL SELECT over the table ``events`` (the archive and the store).
+
+    Columns are lowercase CloudTrail fields: eventid, eventtime (TIMESTAMP, UTC),
+    eventsource, eventname, eventcategory, readonly, username, useridentity,
+    sourceipaddress, errorcode, resources, dataset, operation, rows, bytes, columns,
+    jobrunid … (see docs/trail.md). Example:
+
+        pipetrail trail query "SELECT username, count(*) FROM events
+        WHERE eventtime > now() - INTERVAL 7 DAY GROUP BY 1"
+    """
+    import csv
+    import sys
+
+    import orjson
+
+    from pipetrail.actions.trail_archive import query_events
+    from pipetrail.cli.output import emit_table
+
+    result = query_events(app.context(), statement, max_rows=max_rows, start=_time(start),
+                          end=_time(end), time_limit=timeout)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if fmt == "json":
+        emit_json(result.to_record())
+        return
+    records = result.records()
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(result.columns)
+        for record in records:
+            writer.writerow(["" if v is None else orjson.dumps(v).decode()
+                             if isinstance(v, (dict, list)) else v for v in record.values()])
+    elif records:
+        emit_table(records, result.columns)
+    else:
+        click.echo("(no rows)")
+    if result.truncated:
+        click.echo(f"(only the first {max_rows} rows; raise --max-rows for more)", err=True)
+
+
+@trail.command("export")
+@click.option("--format", "fmt", type=click.Choice(["cloudtrail"]), default="cloudtrail",
+              show_default=True, help="CloudTrail log files: gzip {\"Records\": [...]}.")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The directory to write (new or empty, unless --force).")
+@click.option("--start", metavar="TIME", help=f"Events from this time. {TIME_HELP}")
+@click.option("--end", metavar="TIME", help=f"Events before this time. {TIME_HELP}")
+@click.option("--force", is_flag=True, help="Write into a directory that is not empty.")
+@pass_app
+def export(app: App, fmt: str, out: Path, start: str | None, end: str | None,
+           force: bool) -> None:
+    """Export the trail's events as CloudTrail log files, with a manifest."""
+    from pipetrail.actions.trail_archive import export_trail_events
+
+    result = export_trail_events(app.context(), out, start=_time(start), end=_time(end),
+                                 force=force, fmt=fmt)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"exported {result.events} events in {len(result.files)} files to {out} "
+               f"(manifest: {result.summary()['manifest']})")
+
+
+@trail.group("retention")
+def retention_group() -> None:
+    """How long the trail keeps events, and applying it."""
+
+
+TRAIL_OPTION = click.option("--trail", "trail_name", default="default", show_default=True,
+                            help="The trail.")
+
+
+@retention_group.command("set")
+@click.option("--days", type=int, help="Keep events this many days (1 to 36500).")
+@click.option("--never", is_flag=True, help="Keep events for ever (no retention).")
+@TRAIL_OPTION
+@pass_app
+def retention_set(app: App, days: int | None, never: bool, trail_name: str) -> None:
+    """Set the trail's retention period."""
+    from pipetrail.actions.trail_archive import put_retention
+
+    if (days is None) == (not never):
+        raise click.UsageError("give either --days N or --never")
+    put_retention(app.context(), None if never else days, trail_name)
+    click.echo(f"trail {trail_name}: events are kept for ever" if never else
+               f"trail {trail_name}: events expire after {days} days")
+
+
+@retention_group.command("show")
+@TRAIL_OPTION
+@format_option
+@pass_app
+def retention_show(app: App, trail_name: str, fmt: str) -> None:
+    """Show the trail's retention period."""
+    from pipetrail.actions.trail_archive import get_retention
+
+    policy = get_retention(app.context(), trail_name)
+    emit(policy, fmt, rows=[policy],
+         columns=("trailName", "retentionDays", "updatedOn", "legalHolds"))
+
+
+@retention_group.command("apply")
+@click.option("--dry-run", is_flag=True, help="Show what would be deleted; delete nothing.")
+@TRAIL_OPTION
+@format_option
+@pass_app
+def retention_apply(app: App, dry_run: bool, trail_name: str, fmt: str) -> None:
+    """Delete delivered log files (and their events in the store) older than the
+    retention period, except what a legal hold covers."""
+    from pipetrail.actions.trail_archive import apply_trail_retention
+
+    outcome = apply_trail_retention(app.context(), dry_run=dry_run, trail=trail_name)
+    record = outcome.to_record(keys=True)
+    if fmt == "json":
+        emit_json(record)
+        return
+    if outcome.plan.days is None:
+        click.echo(f"trail {trail_name} has no retention period: nothing expires")
+        return
+    verb = "would delete" if dry_run else "deleted"
+    span = (f" (events from {record['oldestEventTime']} to {record['newestEventTime']})"
+            if outcome.files else "")
+    click.echo(f"{verb} {record['logFilesDeleted']} log files and {record['eventsDeleted']} "
+               f"events older than {record['cutoffTime']}{span}; "
+               f"{record['logFilesHeld']} log files kept under legal hold")
+
+
+@trail.group("hold")
+def hold_group() -> None:
+    """Legal holds: what they cover is never deleted by retention."""
+
+
+@hold_group.command("add")
+@click.argument("name")
+@click.option("--start", metavar="TIME", help=f"Hold events from this time. {TIME_HELP}")
+@click.option("--end", metavar="TIME", help=f"Hold events before this time. {TIME_HELP}")
+@click.option("--resource", metavar="ARN_OR_URI",
+              help="Hold the events naming this resource ARN or dataset URI.")
+@click.option("--reason", default="", help="Why (a case number …).")
+@TRAIL_OPTION
+@pass_app
+def hold_add(app: App, name: str, start: str | None, end: str | None, resource: str | None,
+             reason: str, trail_name: str) -> None:
+    """Put a legal hold on a time window and/or a resource."""
+    from pipetrail.actions.trail_archive import put_legal_hold
+
+    put_legal_hold(app.context(), name, start=_time(start), end=_time(end), resource=resource,
+                   reason=reason, trail=trail_name)
+    click.echo(f"legal hold {name} added to trail {trail_name}")
+
+
+@hold_group.command("list")
+@TRAIL_OPTION
+@format_option
+@pass_app
+def hold_list(app: App, trail_name: str, fmt: str) -> None:
+    """List the trail's legal holds."""
+    from pipetrail.actions.trail_archive import list_legal_holds
+
+    holds = list_legal_holds(app.context(), trail_name)
+    emit(holds, fmt, columns=("name", "startTime", "endTime", "resource", "reason",
+                              "createdOn", "createdBy"))
+
+
+@hold_group.command("release")
+@click.argument("name")
+@TRAIL_OPTION
+@pass_app
+def hold_release(app: App, name: str, trail_name: str) -> None:
+    """Release a legal hold."""
+    from pipetrail.actions.trail_archive import release_legal_hold
+
+    release_legal_hold(app.context(), name, trail_name)
+    click.echo(f"legal hold {name} released")
+
 COMMANDS: list[click.Command] = [trail]

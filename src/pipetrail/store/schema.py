@@ -19,7 +19,7 @@ from sqlalchemy import (
 
 # The newest migration; checked against Alembic's head by the test suite so that the
 # fast start-up path (no Alembic import) stays correct.
-SCHEMA_HEAD = "0007"
+SCHEMA_HEAD = "0008"
 
 metadata = MetaData()
 
@@ -388,4 +388,48 @@ trail_public_keys = Table(
     Column("fingerprint", String(64), primary_key=True),
     Column("public_key", Text, nullable=False),
     Column("valid_from", BigInteger, nullable=False),
+)
+
+
+# Retention and legal holds of the trail (0008; see pipetrail.trail.retention).
+
+trail_retention = Table(
+    "trail_retention",
+    metadata,
+    Column("trail", String(64), primary_key=True),
+    Column("retention_days", Integer),  # null: events never expire
+    Column("updated_on", BigInteger, nullable=False),
+)
+
+trail_legal_holds = Table(
+    "trail_legal_holds",
+    metadata,
+    Column("trail", String(64), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("start_time", BigInteger),
+    Column("end_time", BigInteger),
+    Column("resource", Text),
+    Column("reason", Text, nullable=False),
+    Column("created_on", BigInteger, nullable=False),
+    Column("created_by", String(255), nullable=False),
+    PrimaryKeyConstraint("trail", "name"),
+)
+
+# Delivered log files that retention expired: the file is deleted from the archive and
+# its events from the store; the digest that lists it stays. ``last_hash`` is the chain
+# hash of the file's last event (the one its digest signed), where the chain resumes.
+trail_expired_files = Table(
+    "trail_expired_files",
+    metadata,
+    Column("log_key", String(700), primary_key=True),
+    Column("shard", String(64), nullable=False),
+    Column("first_seq", BigInteger, nullable=False),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("oldest_event", BigInteger, nullable=False),
+    Column("newest_event", BigInteger, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+    Column("cutoff", BigInteger, nullable=False),
+    Column("expired_on", BigInteger, nullable=False),
+    Column("archive_deleted", Boolean, nullable=False),
+    Index("ix_trail_expired_seq", "shard", "last_seq"),
 )

@@ -2,8 +2,8 @@
 
 :class:`Store` is composed of one part per kind of record (``runs.py``, ``logs.py``,
 ``log_groups.py``, ``metric_filters.py``, ``metrics.py``, ``audit.py``, ``alarms.py``,
-``trail.py``, ``events.py``, ``access.py``, ``ingest.py``, ``leases.py``), each a small class over
-the shared engine in ``base.py``.
+``trail.py``, ``trail_retention.py``, ``events.py``, ``access.py``, ``ingest.py``,
+``leases.py``), each a small class over the shared engine in ``base.py``.
 """
 
 from __future__ import annotations
@@ -27,13 +27,14 @@ from pipetrail.store.metrics import MetricsStore
 from pipetrail.store.migrate import ensure_schema
 from pipetrail.store.runs import RunsStore
 from pipetrail.store.trail import TrailStore
+from pipetrail.store.trail_retention import TrailRetentionStore
 
 __all__ = ["AuditQuery", "Store", "open_store"]
 
 
 class Store(IngestStore, RunsStore, LogsStore, LogGroupsStore, MetricFiltersStore,
-            MetricsStore, AuditStore, TrailStore, AlarmsStore, EventsStore, AccessStore,
-            LeaseStore):
+            MetricsStore, AuditStore, TrailStore, TrailRetentionStore, AlarmsStore,
+            EventsStore, AccessStore, LeaseStore):
     """Durable state on SQLite or PostgreSQL. Thread-safe; share one per process."""
 
 

@@ -11,6 +11,16 @@ The store's chain is then walked: each event's hash must be SHA-256(previous has
 body), the numbers must run without gaps up to the shard's head, and the hashes the
 digests signed must be the store's. Problems name the file or the event; nothing stops
 at the first one.
+
+Retention (``pipetrail.trail.retention``) deletes whole log files and their events, and
+records each one it expired. A log file a valid digest lists may then be missing from
+the archive, and its events from the store's chain, when the record agrees with the
+digest: same key, shard and event numbers, the same hash of its last event, and a
+newest event (as the digest signed it) older than the recorded cutoff, itself at least
+a day before the expiry. The chain walk then resumes after the expired events from the
+hash the digest signed for the last of them, so the next stored event must continue
+the signed chain. A record that no digest lists, or that disagrees with its digest, is
+a problem; digests themselves are never expired.
 """
 
 from __future__ import annotations
@@ -25,12 +35,14 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from pipetrail.model.chain import GENESIS
-from pipetrail.model.clock import iso_from_ms
+from pipetrail.model.clock import iso_from_ms, parse_time
 from pipetrail.model.errors import ValidationError
 from pipetrail.store import Store
 from pipetrail.store.trail import DigestRow
+from pipetrail.store.trail_retention import ExpiredFile
 from pipetrail.trail import files, layout
 from pipetrail.trail.archive import Archive, ArchiveNotFound
+from pipetrail.trail.retention import DAY_MS
 from pipetrail.trail.signing import fingerprint, load_public_key, signed_text, verify
 
 Progress = Callable[[str, int], None]
@@ -55,6 +67,7 @@ class Report:
     digests_invalid: int = 0
     log_files: int = 0
     log_files_invalid: int = 0
+    log_files_expired: int = 0
     events: int = 0
     events_invalid: int = 0
 
@@ -71,7 +84,8 @@ class Report:
             "startTime": None if self.start is None else iso_from_ms(self.start),
             "endTime": None if self.end is None else iso_from_ms(self.end),
             "digestFiles": {"checked": self.digests, "invalid": self.digests_invalid},
-            "logFiles": {"checked": self.log_files, "invalid": self.log_files_invalid},
+            "logFiles": {"checked": self.log_files, "invalid": self.log_files_invalid,
+                         "expired": self.log_files_expired},
             "events": {"checked": self.events, "invalid": self.events_invalid},
             "problems": [p.to_record() for p in self.problems],
         }
@@ -82,6 +96,23 @@ class _Expected:
     """Chain hashes the digests signed, to compare with the store's: seq → (hash, file)."""
 
     hashes: dict[int, tuple[str, str]] = field(default_factory=dict)
+    #: Event numbers (first, last) of the expired log files the digests confirm.
+    expired: list[tuple[int, int]] = field(default_factory=list)
+
+    def skip(self, first: int) -> int:
+        """The first event from ``first`` on that is not in a confirmed expired file."""
+        for low, high in sorted(self.expired):
+            if low <= first <= high:
+                first = high + 1
+        return first
+
+    def resume(self, first: int, last: int) -> str | None:
+        """The signed hash of event ``last`` when events ``first``..``last`` are all
+        in confirmed expired files, ``last`` the last of one; else None."""
+        if self.skip(first) <= last or not any(high == last for _, high in self.expired):
+            return None
+        signed = self.hashes.get(last)
+        return signed[0] if signed else None
 
 
 def validate(store: Store, archive: Archive, workspace: str, *, start: int | None = None,
@@ -95,7 +126,9 @@ def validate(store: Store, archive: Archive, workspace: str, *, start: int | Non
     referenced: set[str] = set()
     for shard in shards:
         expected = _Expected()
-        checker = _DigestChecker(store, archive, keys, report, expected, referenced, deep)
+        expired = {f.log_key: f for f in store.expired_trail_files(shard)}
+        checker = _DigestChecker(store, archive, keys, report, expected, referenced, deep,
+                                 expired)
         checker.check_shard(shard, start, end)
         with ThreadPoolExecutor(1) as pool:
             files_checked = pool.submit(checker.check_files)
@@ -126,6 +159,7 @@ class _DigestChecker:
     expected: _Expected
     referenced: set[str]
     deep: bool
+    expired: dict[str, ExpiredFile] = field(default_factory=dict)
     files: list[tuple[str, dict[str, Any], str, bool]] = field(default_factory=list)
 
     def check_shard(self, shard: str, start: int | None, end: int | None) -> None:
@@ -148,6 +182,9 @@ class _DigestChecker:
             if digest is not None:
                 next_seq = self._check_log_files(digest, next_seq, count=in_window)
             previous = row
+        for key in sorted(set(self.expired) - self.referenced):
+            self.report.add("Log file", self._name(key), "INVALID: recorded as expired by "
+                            "retention, but no digest lists it")
 
     def _name(self, key: str) -> str:
         return f"{self.archive.bucket}/{key}"
@@ -228,6 +265,19 @@ class _DigestChecker:
             self.expected.hashes[last] = (str(entry["lastEventHash"]), self._name(key))
             if count:
                 self.report.log_files += 1
+            gone = self.expired.get(key)
+            if gone is not None:
+                message = _expiry_problem(gone, entry, str(digest["shard"]))
+                if message is not None:
+                    self.report.add("Log file", self._name(key), f"INVALID: {message}")
+                    if count:
+                        self.report.log_files_invalid += 1
+                    continue
+                self.expected.expired.append((first, last))
+                if count:
+                    self.report.log_files_expired += 1
+                if not self.archive.exists(key):
+                    continue  # deleted by retention, as recorded
             self.files.append((key, entry, str(digest["shard"]), count))
         return next_seq
 
@@ -267,7 +317,8 @@ class _DigestChecker:
         before = GENESIS if first == 1 else None
         if before is None:
             row = self.store.chain_row(shard, first - 1)
-            before = row.event_hash if row else None
+            signed = self.expected.hashes.get(first - 1)  # the previous file expired
+            before = row.event_hash if row else signed[0] if signed else None
         if before is not None:
             digest = bytes.fromhex(before)
             for body in bodies:
@@ -290,8 +341,12 @@ def _check_chain(store: Store, shard: str, report: Report, expected: _Expected,
     signed_hashes = expected.hashes
     for page in store.chain_hashes(shard):
         for seq, body, event_hash in page:
-            if seq != previous_seq + 1:
-                _gap(report, shard, previous_seq, seq)
+            resumed = (expected.resume(previous_seq + 1, seq - 1)
+                       if seq > previous_seq + 1 else None)
+            if resumed is not None:
+                previous = bytes.fromhex(resumed)  # the events before expired by retention
+            elif seq != previous_seq + 1:
+                _gap(report, shard, min(expected.skip(previous_seq + 1), seq - 1) - 1, seq)
                 # Carry on from the stored hash, so one gap is reported once.
                 before = store.chain_row(shard, seq - 1)
                 previous = bytes.fromhex(before.event_hash) if before else previous
@@ -309,8 +364,11 @@ def _check_chain(store: Store, shard: str, report: Report, expected: _Expected,
             progress(shard, checked)
     report.events += checked
     last = head.last_seq if head else 0
+    resumed = expected.resume(previous_seq + 1, last) if previous_seq < last else None
+    if resumed is not None:
+        previous_seq, previous = last, bytes.fromhex(resumed)  # the newest events expired
     if previous_seq < last:
-        _gap(report, shard, previous_seq, last + 1)
+        _gap(report, shard, min(expected.skip(previous_seq + 1), last) - 1, last + 1)
     elif previous_seq > last:
         report.add("Chain", f"shard {shard}",
                    f"INVALID: events {last + 1} to {previous_seq} were added after the "
@@ -332,8 +390,9 @@ def _check_window(store: Store, shard: str, report: Report, expected: _Expected,
         report.events += 1
         if row.seq != previous_seq + 1:
             before = store.chain_row(shard, row.seq - 1) if row.seq > 1 else None
-            previous_hash = before.event_hash if before else GENESIS
-            if before is None and row.seq > 1:
+            resumed = expected.resume(row.seq - 1, row.seq - 1) if before is None else None
+            previous_hash = before.event_hash if before else resumed or GENESIS
+            if before is None and row.seq > 1 and resumed is None:
                 _gap(report, shard, row.seq - 2, row.seq)
         computed = hashlib.sha256(bytes.fromhex(previous_hash) + row.body.encode()).hexdigest()
         if computed != row.event_hash:
@@ -383,3 +442,19 @@ def _check_unreferenced(store: Store, archive: Archive, workspace: str, referenc
             if key not in referenced and key not in pending:
                 report.add(kind, f"{archive.bucket}/{key}",
                            "INVALID: not delivered by the trail (no digest lists it)")
+
+
+def _expiry_problem(gone: ExpiredFile, entry: dict[str, Any], shard: str) -> str | None:
+    """Why the record of an expired log file disagrees with the digest listing it."""
+    if (gone.shard, gone.first_seq, gone.last_seq) != (
+            shard, int(entry["firstSequence"]), int(entry["lastSequence"])):
+        return "recorded as expired by retention with other events than its digest lists"
+    if gone.last_hash != entry["lastEventHash"]:
+        return "recorded as expired by retention with another hash than its digest signed"
+    try:
+        newest = parse_time(str(entry.get("newestEventTime")))
+    except ValidationError:
+        return "recorded as expired by retention, but its digest gives no newest event time"
+    if not newest < gone.cutoff <= gone.expired_on - DAY_MS:
+        return "recorded as expired by retention, but it was not old enough to expire"
+    return None

@@ -21,6 +21,7 @@ ROUTE_MODULES = (
     "logs",
     "metrics",
     "trail",
+    "trail_archive",
     "access",
     "ingest",
     "lineage",
