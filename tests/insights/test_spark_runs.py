@@ -131,6 +131,36 @@ def test_a_spark_run_gets_event_log_metrics_and_details(bench: SparkBench,
     assert run.details["environment"]["packages"]["pyspark"]
 
 
+def test_the_event_log_is_analysed_when_the_run_ends(bench: SparkBench,
+                                                     sales_run: JobRun) -> None:
+    run = sales_run
+    spark = run.details["spark"]
+    summary = run.details["sparkAnalysis"]
+    assert summary["eventLog"] == run.details["sparkEventLog"]
+    assert summary["applicationId"] == spark["appId"]
+    assert summary["applicationName"] == "tests" and summary["completed"] is True
+    assert summary["capped"] is None and summary["warnings"] == []
+    assert 0 < summary["duration"] < run.execution_time * 1000
+    # The event log's figures agree with what the live REST polling saw.
+    assert summary["tasks"] == spark["totals"]["numCompletedTasks"]
+    assert summary["stages"] == spark["totals"]["numCompletedStages"]
+    assert summary["totals"]["inputRecords"] == spark["totals"]["recordsRead"] == 400_000
+    assert summary["totals"]["shuffleWriteBytes"] == spark["totals"]["shuffleBytesWritten"]
+    assert summary["totals"]["outputRecords"] == 7  # the seven days written
+    assert summary["jobs"] >= 2 and summary["failedJobs"] == 0
+    assert summary["sqlExecutions"] >= 2
+    assert run.details["sparkFindings"] == []
+    # The job's own capture recorded the Parquet write: the log adds nothing to it.
+    assert summary["dataEvents"] == 0
+    events = bench.ctx.store.lookup_audit_events(
+        AuditQuery(run_id=run.run_id, category="Data"))
+    (write,) = events
+    assert write["eventName"] == "WriteDataset" and write["rows"] == 7
+    assert "source" not in write.get("additionalEventData", {})
+    logged = bench.ctx.store.get_log_events("/pipetrail/jobs/insights", run.run_id)
+    assert [json.loads(e.message)["kind"] for e in logged] == ["SparkAnalysis"]
+
+
 def test_missing_column_with_what_changed(bench: SparkBench, sales_run: JobRun) -> None:
     broken = SALES.replace('F.col("id") % 97', 'F.col("amt") % 97')
     run = bench.run("sales", broken, "8", str(bench.folder / "daily"))
@@ -209,6 +239,12 @@ def test_task_failures_exceeding_retries(bench: SparkBench) -> None:
     assert "failed 2 times" in insight["summary"]
     assert "2, from the master local[2,2]" in insight["recommendation"]
     assert insight["sparkAction"]["line"] == 17
+    # The event log's analysis ran before the insight, which names its findings.
+    failures = next(f for f in run.details["sparkFindings"] if f["heuristic"] == "task-failures")
+    assert failures["severity"] == "high" and failures["evidence"]["failedJobIds"]
+    assert {"heuristic": "task-failures", "severity": "high",
+            "title": failures["title"]} in insight["sparkFindings"]
+    assert run.details["sparkAnalysis"]["failedTasks"] == 2
 
 
 def test_executor_out_of_memory(bench: SparkBench) -> None:
