@@ -3,8 +3,9 @@ insights of real Spark failures (missing column, Python UDF error, task retries
 exhausted, executor out of memory, severe skew), with what changed since the last good
 run.
 
-The runs share one store (SQLite) for the module. The JVMs run with the C1 compiler only
-(``JDK_JAVA_OPTIONS=-XX:TieredStopAtLevel=1``), which roughly halves a short local
+The runs share one store (SQLite) for the module, and the successful run is shared by
+the tests that read it. The drivers start with the options of ``tests/spark_jvm.py``
+(the C1 compiler only and a class-data archive), which roughly halve a short local
 session's start-up; nothing else is tuned.
 """
 
@@ -29,6 +30,7 @@ from pipetrail.runner.launch import RunOptions
 from pipetrail.store import open_store
 from pipetrail.store.audit import AuditQuery
 from tests.conftest import Cli
+from tests.spark_jvm import submit_args
 
 pytest.importorskip("pyspark")
 if shutil.which("java") is None:
@@ -72,8 +74,7 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkBench]:
     settings = Settings(home=folder / "home", sample_interval=0.5)
     store = open_store(settings)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("JDK_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1")
-        patch.delenv("PYSPARK_SUBMIT_ARGS", raising=False)
+        patch.setenv("PYSPARK_SUBMIT_ARGS", submit_args())
         yield SparkBench(ActionContext.local(store, settings), folder, [])
     store.close()
 

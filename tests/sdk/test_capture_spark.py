@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import Cli
 from tests.sdk.trail_events import by_name, data_events, file_uri, lookup, run_monitored, run_plain
+from tests.spark_jvm import submit_args
 
 pytest.importorskip("pyspark")
 if shutil.which("java") is None:
@@ -64,9 +65,9 @@ spark.stop()
 '''
 
 
-# A JVM that starts fast (client JIT only, serial GC): these jobs are tiny.
-FAST_JVM = {"PYSPARK_SUBMIT_ARGS":
-            "--driver-java-options '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC' pyspark-shell"}
+def fast_jvm() -> dict[str, str]:
+    """A driver JVM that starts fast (see tests/spark_jvm.py): these jobs are tiny."""
+    return {"PYSPARK_SUBMIT_ARGS": submit_args()}
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +75,7 @@ def monitored(module_cli: Cli) -> tuple[Path, str, str]:
     job = module_cli.cwd / "spark_job.py"
     job.write_text(JOB)
     out = module_cli.cwd / "monitored"
-    stdout, run_id = run_monitored(module_cli, job, str(out), timeout=600, env=FAST_JVM)
+    stdout, run_id = run_monitored(module_cli, job, str(out), timeout=600, env=fast_jvm())
     return out, stdout, run_id
 
 
@@ -102,7 +103,7 @@ def test_results_are_the_same_as_without_pipetrail(
     base = tmp_path_factory.mktemp("plain-spark")
     job = base / "spark_job.py"
     job.write_text(JOB)
-    assert run_plain(job, str(base / "out"), cwd=base, timeout=600, env=FAST_JVM) == stdout
+    assert run_plain(job, str(base / "out"), cwd=base, timeout=600, env=fast_jvm()) == stdout
 
 
 @pytest.mark.slow

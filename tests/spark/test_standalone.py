@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -30,13 +31,13 @@ from typing import Any
 import psutil
 import pytest
 
-from pipetrail.actions.context import ActionContext
-from pipetrail.actions.jobs import run_job
 from pipetrail.config import Settings
 from pipetrail.model.runs import RunState
-from pipetrail.runner.launch import RunOptions
 from pipetrail.store import open_store
 from pipetrail.store.audit import AuditQuery
+from tests.conftest import Cli
+from tests.sdk.trail_events import run_monitored
+from tests.spark_jvm import FAST_START, driver_java_options, submit_args
 
 pytestmark = pytest.mark.slow
 
@@ -95,7 +96,8 @@ class Cluster:
         return dict(os.environ, SPARK_HOME=str(self.home), SPARK_LOCAL_IP="127.0.0.1",
                     SPARK_LOG_DIR=str(self.work / "logs"), SPARK_PID_DIR=str(self.work / "pids"),
                     SPARK_IDENT_STRING=f"pipetrail-test-{self.master_port}",
-                    SPARK_WORKER_DIR=str(self.work / "worker"))
+                    SPARK_WORKER_DIR=str(self.work / "worker"),
+                    SPARK_DAEMON_JAVA_OPTS=FAST_START)
 
     def daemon(self, action: str, cls: str, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([str(self.home / "sbin" / "spark-daemon.sh"), action, cls, "1",
@@ -172,22 +174,25 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         assert leftovers == [], f"still running after the stop: {leftovers}"
 
 
-def test_a_job_on_a_standalone_master_is_monitored(
-        cluster: Cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SPARK_LOCAL_IP", "127.0.0.1")  # the driver, for the executors
-    monkeypatch.setenv("MASTER", cluster.url)  # read by spark-submit when none is set
-    monkeypatch.setenv("JDK_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1")
-    monkeypatch.delenv("PYSPARK_SUBMIT_ARGS", raising=False)
-    settings = Settings(home=tmp_path / "home", sample_interval=0.5)
+def test_a_job_on_a_standalone_master_is_monitored(cluster: Cluster, tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home")
+    script = tmp_path / "daily.py"
+    script.write_text(textwrap.dedent(JOB).lstrip())
+    out = tmp_path / "daily"
+    # As a user runs it: `pipetrail run` in its own process (the runner stops what its job
+    # leaves running, and a runner inside this test process would count the cluster's
+    # daemons, reparented here, among them).
+    cli = Cli(settings, tmp_path)
+    env = {"MASTER": cluster.url,  # read by spark-submit when the script names no master
+           "SPARK_LOCAL_IP": "127.0.0.1",  # the driver, for the executors to call back
+           # A driver and an executor that start fast (tests/spark_jvm.py).
+           "PYSPARK_SUBMIT_ARGS": submit_args("--conf", shlex.quote(
+               f"spark.executor.extraJavaOptions={driver_java_options()}"))}
+    stdout, run_id = run_monitored(cli, script, str(out), timeout=600, env=env)
+    assert stdout.strip() == "7"
     store = open_store(settings)
     try:
-        script = tmp_path / "daily.py"
-        script.write_text(textwrap.dedent(JOB).lstrip())
-        out = tmp_path / "daily"
-        ctx = ActionContext.local(store, settings)
-        run = run_job(ctx, RunOptions(script=script, arguments=[str(out)], echo=False,
-                                      sample_interval=0.5,
-                                      spark_events_dir=settings.spark_events_dir), "daily")
+        run = store.get_run(run_id)
         assert run.state is RunState.SUCCEEDED, run.error_message
         spark = run.details["spark"]
         assert spark["master"] == cluster.url
