@@ -31,7 +31,7 @@ from pathlib import Path
 
 FAST_START = "-XX:TieredStopAtLevel=1"
 QUIET_CDS = "-Xlog:cds=off -Xlog:cds+dynamic=off"
-DUMP_TIMEOUT = 300
+DUMP_TIMEOUT = 180
 
 # A small job touching what the tests' jobs use: SQL planning and code generation,
 # shuffles, Parquet and CSV in and out, a Python UDF, the py4j callback server.
