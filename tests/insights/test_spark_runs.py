@@ -3,8 +3,9 @@ insights of real Spark failures (missing column, Python UDF error, task retries
 exhausted, executor out of memory, severe skew), with what changed since the last good
 run.
 
-The runs share one store (SQLite) for the module. The JVMs run with the C1 compiler only
-(``JDK_JAVA_OPTIONS=-XX:TieredStopAtLevel=1``), which roughly halves a short local
+The runs share one store (SQLite) for the module, and the successful run is shared by
+the tests that read it. The drivers start with the options of ``tests/spark_jvm.py``
+(the C1 compiler only and a class-data archive), which roughly halve a short local
 session's start-up; nothing else is tuned.
 """
 
@@ -29,6 +30,7 @@ from pipetrail.runner.launch import RunOptions
 from pipetrail.store import open_store
 from pipetrail.store.audit import AuditQuery
 from tests.conftest import Cli
+from tests.spark_jvm import submit_args
 
 pytest.importorskip("pyspark")
 if shutil.which("java") is None:
@@ -72,8 +74,7 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkBench]:
     settings = Settings(home=folder / "home", sample_interval=0.5)
     store = open_store(settings)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("JDK_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1")
-        patch.delenv("PYSPARK_SUBMIT_ARGS", raising=False)
+        patch.setenv("PYSPARK_SUBMIT_ARGS", submit_args())
         yield SparkBench(ActionContext.local(store, settings), folder, [])
     store.close()
 
@@ -129,6 +130,36 @@ def test_a_spark_run_gets_event_log_metrics_and_details(bench: SparkBench,
     assert spark["lastAction"]["name"] == "write.parquet"
     assert spark["lastAction"]["line"] == 13
     assert run.details["environment"]["packages"]["pyspark"]
+
+
+def test_the_event_log_is_analysed_when_the_run_ends(bench: SparkBench,
+                                                     sales_run: JobRun) -> None:
+    run = sales_run
+    spark = run.details["spark"]
+    summary = run.details["sparkAnalysis"]
+    assert summary["eventLog"] == run.details["sparkEventLog"]
+    assert summary["applicationId"] == spark["appId"]
+    assert summary["applicationName"] == "tests" and summary["completed"] is True
+    assert summary["capped"] is None and summary["warnings"] == []
+    assert 0 < summary["duration"] < run.execution_time * 1000
+    # The event log's figures agree with what the live REST polling saw.
+    assert summary["tasks"] == spark["totals"]["numCompletedTasks"]
+    assert summary["stages"] == spark["totals"]["numCompletedStages"]
+    assert summary["totals"]["inputRecords"] == spark["totals"]["recordsRead"] == 400_000
+    assert summary["totals"]["shuffleWriteBytes"] == spark["totals"]["shuffleBytesWritten"]
+    assert summary["totals"]["outputRecords"] == 7  # the seven days written
+    assert summary["jobs"] >= 2 and summary["failedJobs"] == 0
+    assert summary["sqlExecutions"] >= 2
+    assert run.details["sparkFindings"] == []
+    # The job's own capture recorded the Parquet write: the log adds nothing to it.
+    assert summary["dataEvents"] == 0
+    events = bench.ctx.store.lookup_audit_events(
+        AuditQuery(run_id=run.run_id, category="Data"))
+    (write,) = events
+    assert write["eventName"] == "WriteDataset" and write["rows"] == 7
+    assert "source" not in write.get("additionalEventData", {})
+    logged = bench.ctx.store.get_log_events("/pipetrail/jobs/insights", run.run_id)
+    assert [json.loads(e.message)["kind"] for e in logged] == ["SparkAnalysis"]
 
 
 def test_missing_column_with_what_changed(bench: SparkBench, sales_run: JobRun) -> None:
@@ -209,6 +240,12 @@ def test_task_failures_exceeding_retries(bench: SparkBench) -> None:
     assert "failed 2 times" in insight["summary"]
     assert "2, from the master local[2,2]" in insight["recommendation"]
     assert insight["sparkAction"]["line"] == 17
+    # The event log's analysis ran before the insight, which names its findings.
+    failures = next(f for f in run.details["sparkFindings"] if f["heuristic"] == "task-failures")
+    assert failures["severity"] == "high" and failures["evidence"]["failedJobIds"]
+    assert {"heuristic": "task-failures", "severity": "high",
+            "title": failures["title"]} in insight["sparkFindings"]
+    assert run.details["sparkAnalysis"]["failedTasks"] == 2
 
 
 def test_executor_out_of_memory(bench: SparkBench) -> None:

@@ -1,20 +1,30 @@
 """PySpark reads and writes under ``pipetrail run`` (real Spark, local mode).
 
 One job per backend starts one SparkSession and does everything the tests look at; the
-same job runs once more without Pipetrail to compare its results.
+same job runs once more without Pipetrail, at the same time as the first monitored run,
+to compare its results.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import Cli
-from tests.sdk.trail_events import by_name, data_events, file_uri, lookup, run_monitored, run_plain
+from tests.sdk.trail_events import (
+    PlainRun,
+    by_name,
+    data_events,
+    file_uri,
+    lookup,
+    run_monitored,
+)
+from tests.spark_jvm import submit_args
 
 pytest.importorskip("pyspark")
 if shutil.which("java") is None:
@@ -64,17 +74,28 @@ spark.stop()
 '''
 
 
-# A JVM that starts fast (client JIT only, serial GC): these jobs are tiny.
-FAST_JVM = {"PYSPARK_SUBMIT_ARGS":
-            "--driver-java-options '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC' pyspark-shell"}
+def fast_jvm() -> dict[str, str]:
+    """A driver JVM that starts fast (see tests/spark_jvm.py): these jobs are tiny."""
+    return {"PYSPARK_SUBMIT_ARGS": submit_args()}
 
 
 @pytest.fixture(scope="module")
-def monitored(module_cli: Cli) -> tuple[Path, str, str]:
+def plain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlainRun]:
+    """The job without Pipetrail, started before the first monitored run and run with it."""
+    base = tmp_path_factory.mktemp("plain-spark")
+    job = base / "spark_job.py"
+    job.write_text(JOB)
+    started = PlainRun(job, str(base / "out"), cwd=base, env=fast_jvm())
+    yield started
+    started.close()
+
+
+@pytest.fixture(scope="module")
+def monitored(module_cli: Cli, plain: PlainRun) -> tuple[Path, str, str]:
     job = module_cli.cwd / "spark_job.py"
     job.write_text(JOB)
     out = module_cli.cwd / "monitored"
-    stdout, run_id = run_monitored(module_cli, job, str(out), timeout=600, env=FAST_JVM)
+    stdout, run_id = run_monitored(module_cli, job, str(out), timeout=600, env=fast_jvm())
     return out, stdout, run_id
 
 
@@ -90,19 +111,13 @@ def only(events: list[dict[str, Any]], name: str) -> dict[str, Any]:
 
 @pytest.mark.slow
 def test_results_are_the_same_as_without_pipetrail(
-    module_cli: Cli, monitored: tuple[Path, str, str],
-    tmp_path_factory: pytest.TempPathFactory,
+    monitored: tuple[Path, str, str], plain: PlainRun,
 ) -> None:
     _, stdout, _ = monitored
     results = json.loads(stdout)
     assert results["picked"] == list(range(10)) and results["big"] == 7
     assert results["errors"] == ["AnalysisException", "AnalysisException", "Py4JJavaError"]
-    if module_cli.settings.database_url is not None:
-        return  # one plain run is enough: it does not depend on the backend
-    base = tmp_path_factory.mktemp("plain-spark")
-    job = base / "spark_job.py"
-    job.write_text(JOB)
-    assert run_plain(job, str(base / "out"), cwd=base, timeout=600, env=FAST_JVM) == stdout
+    assert plain.stdout(timeout=600) == stdout  # the same on each backend
 
 
 @pytest.mark.slow

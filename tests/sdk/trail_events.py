@@ -51,6 +51,36 @@ def run_plain(script: Path, *args: str, cwd: Path, timeout: float = 300,
     return result.stdout
 
 
+class PlainRun:
+    """``script`` run with plain Python (no Pipetrail) in the background, so that it can
+    overlap with a monitored run of the same job; :meth:`stdout` waits for it."""
+
+    def __init__(self, script: Path, *args: str, cwd: Path,
+                 env: dict[str, str] | None = None) -> None:
+        environ = {k: v for k, v in os.environ.items() if not k.startswith("PIPETRAIL_")}
+        environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        environ.update(env or {})
+        self._out = (cwd / "plain.stdout").open("w+")
+        self._err = (cwd / "plain.stderr").open("w+")
+        self.proc = subprocess.Popen([sys.executable, str(script), *args], cwd=cwd,
+                                     env=environ, stdout=self._out, stderr=self._err,
+                                     text=True)
+
+    def stdout(self, timeout: float = 300) -> str:
+        returncode = self.proc.wait(timeout)
+        self._err.seek(0)
+        assert returncode == 0, self._err.read()[-4000:]
+        self._out.seek(0)
+        return self._out.read()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._out.close()
+        self._err.close()
+
+
 def by_name(events: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
     return [e for e in events if e["eventName"] == name]
 

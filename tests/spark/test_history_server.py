@@ -4,7 +4,9 @@ Starts ``sbin/start-history-server.sh`` of the installed PySpark on 127.0.0.1 an
 port, over copies of the corpus logs (named as the History Server wants them: a plain log
 by its application id, a rolling folder ``eventlog_v2_<appId>``), of the codec fixtures and
 of a synthetic log with failed, killed and skipped work, then compares its REST answers
-with ``analyze``. The server is stopped at the end of the module, whatever happens.
+with ``analyze``. One server serves the whole module (a History Server takes seconds to
+start); the last test stops it and checks that its port is free again, and it is stopped
+at the end of the module whatever happens.
 """
 
 from __future__ import annotations
@@ -193,17 +195,12 @@ def test_task_duration_quantiles_equal_task_summary(
     assert checked >= 20
 
 
-def test_server_stops(tmp_path: Path) -> None:
-    """The start/stop pair leaves no server behind (its port is free again)."""
-    home = spark_home()
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    hs = HistoryServer(home, logs, tmp_path)
-    hs.start()
-    try:
-        hs.wait_for(set(), timeout=120)
-    finally:
-        hs.stop()
+def test_server_stops(server: tuple[HistoryServer, dict[str, Path]]) -> None:
+    """The start/stop pair leaves no server behind (its port is free again). Last in the
+    module: it stops the module's server."""
+    hs, _ = server
+    hs.get("/applications")  # it is up
+    hs.stop()
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         with socket.socket() as sock:

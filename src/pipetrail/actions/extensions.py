@@ -46,11 +46,13 @@ def run_hooks(ctx: ActionContext) -> list[RunHook]:
     """The hooks of every run started through ``ctx``."""
     from pipetrail.insights.hook import InsightsHook
     from pipetrail.spark.live import SparkMonitorHook
+    from pipetrail.spark.run_analysis import SparkAnalysisHook
 
     notifier = Notifier(ctx.store, ctx.workspace, background=True)
     hooks: list[RunHook] = [
         AlarmWatch(ctx.store, alarm_listeners(ctx, notifier)),
         SparkMonitorHook(),  # before insights: they read the Spark details it records
+        SparkAnalysisHook(),  # the event log it names; a failed run's insight uses findings
         InsightsHook(ctx.store),
         RedactRunDetails(redactor(ctx)),  # secrets in the error message and exception
         # Last: its final flush also sends the last alarm changes, and the state-change

@@ -51,14 +51,16 @@ def show_run(app: App, run_id: str, fmt: str) -> None:
     data["metrics"] = [m.to_json() for m in run_metric_summary(ctx.store, run.run_id)]
     if run.details.get("exception"):
         data["exception"] = run.details["exception"]
-    for key in ("insights", "spark", "sparkEventLog", "environment"):
+    for key in ("insights", "spark", "sparkEventLog", "sparkAnalysis", "sparkFindings",
+                "environment"):
         if run.details.get(key) is not None:
             data[key] = run.details[key]
     if fmt == "json":
         emit(data, fmt)
         return
     fields = [{"field": k, "value": v} for k, v in data.items()
-              if k not in {"metrics", "exception", "insights", "spark", "environment"}]
+              if k not in {"metrics", "exception", "insights", "spark", "environment",
+                           "sparkAnalysis", "sparkFindings"}]
     emit_table(fields, ("field", "value"), title=f"Job run {run.run_id[:12]}")
     if data["metrics"]:
         rows = [{**m, **{k: human_value(m[k], m["unit"])
@@ -66,8 +68,46 @@ def show_run(app: App, run_id: str, fmt: str) -> None:
                 for m in data["metrics"]]
         emit_table(rows, ("metricName", "sampleCount", "minimum", "average", "maximum",
                           "last"), title="Metrics")
+    if data.get("sparkAnalysis"):
+        _show_spark_analysis(data["sparkAnalysis"], data.get("sparkFindings") or [])
     if data.get("insights"):
         _show_insight(data["insights"])
+
+
+def _show_spark_analysis(summary: dict[str, Any], findings: list[dict[str, Any]]) -> None:
+    click.echo()
+    if summary.get("error"):
+        click.secho("Spark analysis", bold=True)
+        click.echo(f"  the event log could not be analysed: {summary['error']}")
+        return
+    duration = summary.get("duration")
+    took = f", {human_value(duration / 1000, 'Seconds')}" if duration is not None else ""
+    click.secho(f"Spark analysis: {summary.get('applicationId')} "
+                f"({summary.get('applicationName')}){took}", bold=True)
+    failed = [f"{summary[k]} {label}" for k, label in (
+        ("failedJobs", "failed job(s)"), ("failedStages", "failed stage(s)"),
+        ("failedTasks", "failed task(s)")) if summary.get(k)]
+    click.echo(f"  {summary.get('jobs')} job(s), {summary.get('stages')} stage(s), "
+               f"{summary.get('tasks')} task(s), {summary.get('sqlExecutions')} SQL "
+               f"execution(s)" + (f"; {', '.join(failed)}" if failed else ""))
+    totals = summary.get("totals") or {}
+    click.echo(
+        f"  read {human_value(totals.get('inputBytes', 0), 'Bytes')} "
+        f"({human_value(totals.get('inputRecords', 0), 'Count')} records), "
+        f"wrote {human_value(totals.get('outputBytes', 0), 'Bytes')}, "
+        f"shuffled {human_value(totals.get('shuffleWriteBytes', 0), 'Bytes')}, "
+        f"spilled {human_value(totals.get('diskBytesSpilled', 0), 'Bytes')} to disk; "
+        f"task time {human_value(totals.get('executorRunTime', 0), 'Milliseconds')}")
+    if summary.get("dataEvents"):
+        click.echo(f"  {summary['dataEvents']} data event(s) recorded from the event log")
+    if summary.get("capped"):
+        click.echo(f"  partial: {summary['capped']}")
+    if not findings:
+        click.echo("  no findings")
+    for finding in findings:
+        click.echo(f"  [{finding.get('severity')}] {finding.get('title')} "
+                   f"({finding.get('heuristic')})")
+        click.echo(f"      {finding.get('recommendation')}")
 
 
 def _show_insight(insight: dict[str, Any]) -> None:

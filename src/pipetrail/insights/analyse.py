@@ -11,6 +11,8 @@ from pipetrail.insights.rules import Rule, classify
 from pipetrail.model.clock import iso_from_ms, now_ms
 
 MAX_MESSAGE_CHARS = 4000
+# Findings of the run's event-log analysis named in the insight (all are in the run).
+MAX_SPARK_FINDINGS = 5
 
 SourceLookup = Callable[[str], "str | None"]
 
@@ -56,4 +58,8 @@ def analyse(evidence: Evidence, source: SourceLookup, rules: list[Rule] | None =
                                   if action.get(k) is not None}
     if evidence.cause.found:
         insight["rootCause"] = evidence.cause.to_json()
+    if evidence.spark_findings:
+        insight["sparkFindings"] = [
+            {k: f.get(k) for k in ("heuristic", "severity", "title")}
+            for f in evidence.spark_findings[:MAX_SPARK_FINDINGS]]
     return insight

@@ -3,8 +3,9 @@
 :func:`collect_evidence` gathers, from the run and its launch: the uncaught exception
 and its frames (from the SDK), the last lines of stderr (Spark's structured JSON log
 lines turned back into text), ``faulthandler`` stacks of a crash or a timeout, the
-Spark application's details and last action, and the root cause read from the JVM
-traces. Rules (:mod:`pipetrail.insights.rules`) only read an :class:`Evidence`.
+Spark application's details and last action, the findings of the analysis of its event
+log, and the root cause read from the JVM traces. Rules
+(:mod:`pipetrail.insights.rules`) only read an :class:`Evidence`.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class Evidence:
     spark_action: dict[str, Any] | None = None
     cause: RootCause = field(default_factory=RootCause)
     text: str = ""
+    # Findings of the run's event-log analysis (``run.details["sparkFindings"]``).
+    spark_findings: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def state(self) -> RunState:
@@ -75,6 +78,21 @@ class Evidence:
     @property
     def is_spark(self) -> bool:
         return self.spark is not None
+
+    def skewed_stages(self) -> list[dict[str, Any]]:
+        """Skewed stages, worst first: seen live (``skewedStages`` of the Spark details),
+        else from the event log's ``skewed-stage`` finding (completed tasks only)."""
+        live = (self.spark or {}).get("skewedStages") or []
+        if live:
+            return list(live)
+        found = []
+        for finding in self.spark_findings:
+            if finding.get("heuristic") != "skewed-stage":
+                continue
+            for stage in (finding.get("evidence") or {}).get("stages") or []:
+                if isinstance(stage, dict) and stage.get("skewRatio") is not None:
+                    found.append({**stage, "durationRatio": stage["skewRatio"]})
+        return sorted(found, key=lambda s: -float(s.get("durationRatio") or 0))
 
     @property
     def location(self) -> Frame | None:
@@ -131,7 +149,8 @@ def _plain(line: str) -> str:
 def build_evidence(run: JobRun, exception: dict[str, Any] | None,
                    error_lines: Iterable[str], fault_lines: Iterable[str],
                    spark: dict[str, Any] | None = None,
-                   spark_action: dict[str, Any] | None = None) -> Evidence:
+                   spark_action: dict[str, Any] | None = None,
+                   spark_findings: list[dict[str, Any]] | None = None) -> Evidence:
     lines = [_plain(line) for line in error_lines]
     message = str(exception.get("message") or "") if exception else ""
     text = "\n".join([message, *lines])
@@ -146,4 +165,5 @@ def build_evidence(run: JobRun, exception: dict[str, Any] | None,
         error_lines=lines, fault_frames=frames_from_fault_text(fault_lines),
         worker_frames=worker_frames, spark=spark, spark_action=spark_action,
         cause=root_cause(message, "\n".join(lines)), text=text,
+        spark_findings=[f for f in spark_findings or [] if isinstance(f, dict)],
     )

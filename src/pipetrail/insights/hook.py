@@ -43,7 +43,8 @@ class InsightsHook(RunHook):
             return
         evidence = build_evidence(run, launch.exception, list(launch.error_tail),
                                   list(launch.fault_text), run.details.get("spark"),
-                                  launch.latest.get("spark-action"))
+                                  launch.latest.get("spark-action"),
+                                  run.details.get("sparkFindings"))
         insight = analyse(evidence, lambda path: self._source(run, path), self.rules)
         try:
             baseline = last_successful_run(self.store, run)

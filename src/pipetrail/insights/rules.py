@@ -72,8 +72,9 @@ def _quoted_path(evidence: Evidence) -> str | None:
 
 def data_skew(evidence: Evidence) -> Finding | None:
     """A timeout or resource failure in a Spark stage whose longest task ran far longer
-    than its median (seen live through the REST API, or in the job's final report)."""
-    stages = (evidence.spark or {}).get("skewedStages") or []
+    than its median (seen live through the REST API, in the job's final report, or in
+    the run's event log)."""
+    stages = evidence.skewed_stages()
     resource_failure = (evidence.state is RunState.TIMEOUT
                         or evidence.cause.exception_class == "java.lang.OutOfMemoryError"
                         or evidence.raised("MemoryError")

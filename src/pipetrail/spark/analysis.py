@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipetrail.spark.dates import rest_date
-from pipetrail.spark.eventlog import EventLogReader, locate
+from pipetrail.spark.eventlog import EventLogReader, ReadLimits, locate
 from pipetrail.spark.sql import DataAccess, Execution, SqlTracker
 from pipetrail.spark.status import StatusTracker
 
@@ -75,16 +75,20 @@ class SparkReport:
         }
 
 
-def analyze(path: str | Path, registry: Registry | None = None) -> SparkReport:
+def analyze(path: str | Path, registry: Registry | None = None,
+            limits: ReadLimits | None = None) -> SparkReport:
     """Read the event log at ``path`` and analyse it; findings from ``registry``.
 
     ``registry`` defaults to the built-in heuristics plus any installed through the
     ``pipetrail.spark_heuristics`` entry-point group; pass an empty registry for none.
+    With ``limits``, reading stops after that much time or data: the report then covers
+    the log up to there, like a log still being written, and ``source["capped"]`` says
+    where it stopped.
     """
     from pipetrail.spark.findings import default_registry
 
     layout = locate(path)
-    reader = EventLogReader(layout)
+    reader = EventLogReader(layout, limits)
     status = StatusTracker()
     sql = SqlTracker()
     handlers = _combine(status.handlers, sql.handlers)
@@ -103,7 +107,8 @@ def analyze(path: str | Path, registry: Registry | None = None) -> SparkReport:
 
     stats = reader.stats
     warnings = list(stats.warnings)
-    in_progress = layout.in_progress or not status.completed
+    # A capped read does not know how the application ended: the layout's marker tells.
+    in_progress = layout.in_progress or (not status.completed and not stats.capped)
     if status.app_id is None:
         warnings.append("the log has no SparkListenerApplicationStart event")
     if in_progress and not status.completed:
@@ -120,6 +125,7 @@ def analyze(path: str | Path, registry: Registry | None = None) -> SparkReport:
         "badLines": stats.bad_lines,
         "firstBadLine": stats.first_bad_line,
         "truncated": stats.truncated,
+        "capped": stats.capped,
         "warnings": warnings,
     }
     report = SparkReport(

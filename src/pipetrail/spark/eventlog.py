@@ -11,13 +11,15 @@ whether the application was still running. Compacted folders also hold an
 memory bounded by one line. A log that ends early or holds damaged lines is read as far as
 it goes: the reader keeps warnings that name the first bad line and never raises for them.
 Only input that is not a Spark event log at all (or a codec Pipetrail cannot read) raises
-:class:`~pipetrail.model.errors.ValidationError`.
+:class:`~pipetrail.model.errors.ValidationError`. With :class:`ReadLimits`, reading stops
+after a time or a number of bytes; the stop is a warning, and the events read so far stand.
 """
 
 from __future__ import annotations
 
 import io
 import re
+import time
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,24 +100,47 @@ def _locate_rolling(folder: Path) -> EventLogLayout:
     return layout
 
 
+@dataclass(frozen=True)
+class ReadLimits:
+    """Where reading stops early: after ``seconds`` of reading, or once ``max_bytes`` bytes
+    of lines (decompressed) have been read. ``None`` sets no limit."""
+
+    seconds: float | None = None
+    max_bytes: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.seconds is not None and self.seconds <= 0:
+            raise ValueError("seconds must be positive (or None for no limit)")
+        if self.max_bytes is not None and self.max_bytes <= 0:
+            raise ValueError("max_bytes must be positive (or None for no limit)")
+
+
+#: Limits are checked every this many lines (a time check per line would cost more).
+_CHECK_EVERY = 1024
+
+
 @dataclass
 class ReadStats:
     """What the reader saw: counts and the problems it stepped over."""
 
     lines: int = 0
+    bytes: int = 0
     events: int = 0
     skipped_lines: int = 0
     bad_lines: int = 0
     first_bad_line: str | None = None
     truncated: bool = False
+    capped: str | None = None
+    """Why reading stopped before the end (a :class:`ReadLimits` was reached), or None."""
     warnings: list[str] = field(default_factory=list)
 
 
 class EventLogReader:
     """Streams the events of one event log, in order, one parsed JSON object at a time."""
 
-    def __init__(self, layout: EventLogLayout) -> None:
+    def __init__(self, layout: EventLogLayout, limits: ReadLimits | None = None) -> None:
         self.layout = layout
+        self.limits = limits
         self.stats = ReadStats()
         self.codecs: list[str] = []
         self._validated = False
@@ -127,7 +152,13 @@ class EventLogReader:
         wanted_bytes = None if wanted is None else frozenset(w.encode() for w in wanted)
         skip = wanted_bytes if self._validated else None  # parse everything until validated
         stats = self.stats
+        limits = self.limits
+        limited = limits is not None and (limits.seconds is not None
+                                          or limits.max_bytes is not None)
+        started = time.monotonic()
         for part in self.layout.parts:
+            if limited and self._validated and self._over_limits(started, part, 0):
+                break
             state = StreamState()
             try:
                 fh = part.path.open("rb")
@@ -138,7 +169,14 @@ class EventLogReader:
                 self._part = part
                 number = 0
                 loads = orjson.loads
+                capped = False
                 for number, line in enumerate(stream, 1):
+                    if limited and not number % _CHECK_EVERY and self._validated and \
+                            self._over_limits(started, part, number):
+                        capped = True
+                        number -= 1  # this line was not read
+                        break
+                    stats.bytes += len(line)
                     if skip is not None and line[:10] == _EVENT_PREFIX:
                         end = line.find(b'"', 10)
                         if end > 0 and line[10:end] not in skip:
@@ -160,6 +198,8 @@ class EventLogReader:
                     self._number = number
                     yield event
                 stats.lines += number
+            if capped:
+                break
             if state.problem:
                 stats.truncated = stats.truncated or state.truncated
                 stats.warnings.append(
@@ -169,6 +209,24 @@ class EventLogReader:
         if stats.bad_lines:
             stats.warnings.append(f"skipped {stats.bad_lines} unreadable line(s); "
                                   f"the first is {stats.first_bad_line}")
+
+    def _over_limits(self, started: float, part: LogPart, number: int) -> bool:
+        """True, with the reason kept in ``stats.capped``, once a limit is reached."""
+        limits = self.limits
+        assert limits is not None
+        stats = self.stats
+        elapsed = time.monotonic() - started
+        if limits.seconds is not None and elapsed >= limits.seconds:
+            reason = f"{limits.seconds:g} s"
+        elif limits.max_bytes is not None and stats.bytes >= limits.max_bytes:
+            reason = f"{limits.max_bytes:,} bytes"
+        else:
+            return False
+        where = f"line {number} of {part.path.name}" if number else f"{part.path.name}"
+        stats.capped = (f"reading stopped at {where} after {stats.bytes:,} bytes in "
+                        f"{elapsed:.1f} s (limit {reason})")
+        stats.warnings.append(f"{stats.capped}: figures cover the log up to there")
+        return True
 
     def reject_current(self, reason: str) -> None:
         """Count the event last yielded as a bad line (it could not be used)."""

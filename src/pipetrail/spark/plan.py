@@ -288,6 +288,9 @@ def _split_field(field_text: str) -> tuple[str, str, str]:
 
 
 _LOCATION = re.compile(r"^\s*(\w+)(?:\((\d+) paths?\))?\[(.*)\]\s*$", re.S)
+# A catalog table as a scan node names it: ``spark_catalog.default.events``, with
+# backquotes when a part needs them.
+_TABLE_NAME = re.compile(r"^(?:`[^`]+`|[\w$-]+)(?:\.(?:`[^`]+`|[\w$-]+))*$")
 _KNOWN_FORMATS = {"csv": "CSV", "parquet": "Parquet", "orc": "ORC", "json": "JSON",
                   "text": "Text", "avro": "Avro", "binaryfile": "BinaryFile", "delta": "Delta"}
 
@@ -332,6 +335,8 @@ def reads_of(graph: PlanGraph, totals: dict[int, float]) -> list[DatasetRead]:
         if fmt is not None:
             fmt = _KNOWN_FORMATS.get(fmt.lower(), fmt)
         table = words[2] if len(words) > 2 and words[0] == "Scan" else None
+        if table is not None and not _TABLE_NAME.match(table):
+            table = None  # "Scan JDBCRelation(T) [numPartitions=1]" names no catalog table
         paths, count = parse_location(meta.get("Location"))
         read = DatasetRead(
             node_id=node.node_id, node_name=node.name.strip(), format=fmt, paths=paths,
