@@ -40,6 +40,7 @@ def _row(record: dict[str, Any]) -> dict[str, Any]:
     resources = [short_resource(r.get("ARN", "")) for r in record.get("resources") or []]
     if record.get("dataset"):
         resources.insert(0, str(record["dataset"]))
+    resources = list(dict.fromkeys(resources))  # a data event names its dataset twice
     shown = ", ".join(resources[:2]) + (f" (+{len(resources) - 2})" if len(resources) > 2 else "")
     return {
         "eventTime": record.get("eventTime"),
