@@ -115,14 +115,17 @@ class TrailStore(StoreBase):
                 return
             after = int(rows[-1][0])
 
-    def chain_hashes(self, shard: str, page: int = CHAIN_PAGE
-                     ) -> Iterator[list[tuple[int, str, str]]]:
-        """The whole chain as pages of ``(seq, body, event_hash)`` tuples, in order: the
-        validator's fast path (driver-level reads, no objects per row)."""
+    def chain_hashes(self, shard: str, page: int = CHAIN_PAGE, *, first: int = 1,
+                     last: int | None = None) -> Iterator[list[tuple[int, str, str]]]:
+        """The chain (from event ``first``, up to ``last``) as pages of ``(seq, body,
+        event_hash)`` tuples, in order: the validator's fast path (driver-level reads, no
+        objects per row)."""
         placeholder = "%s" if self.dialect == "postgresql" else "?"
+        bound = "" if last is None else f" AND shard_seq <= {int(last)}"
         query = ("SELECT shard_seq, body, event_hash FROM audit_events WHERE shard = "
-                 f"{placeholder} AND shard_seq > {placeholder} ORDER BY shard_seq LIMIT {page}")
-        after = 0
+                 f"{placeholder} AND shard_seq > {placeholder}{bound} ORDER BY shard_seq "
+                 f"LIMIT {page}")
+        after = first - 1
         while True:
             with self._read() as conn:
                 driver = conn.connection.driver_connection

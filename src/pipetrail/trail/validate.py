@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,8 @@ from pipetrail.trail.retention import DAY_MS
 from pipetrail.trail.signing import fingerprint, load_public_key, signed_text, verify
 
 Progress = Callable[[str, int], None]
+#: Events in a shard from which the store's chain is checked by two processes.
+PARALLEL_FROM = 400_000
 
 
 @dataclass(frozen=True)
@@ -118,8 +121,10 @@ class _Expected:
 def validate(store: Store, archive: Archive, workspace: str, *, start: int | None = None,
              end: int | None = None, deep: bool = False,
              public_keys: dict[str, str] | None = None,
-             progress: Progress | None = None) -> Report:
-    """Check everything (or digests and events in ``[start, end]``, ms)."""
+             progress: Progress | None = None,
+             parallel_from: int = PARALLEL_FROM) -> Report:
+    """Check everything (or digests and events in ``[start, end]``, ms). A shard of at
+    least ``parallel_from`` events has its chain checked by two processes."""
     report = Report(start, end)
     keys = _keys({**store.public_keys(), **(public_keys or {})})
     shards = sorted(set(store.chain_shards()) | {d.shard for d in store.trail_digests()})
@@ -132,7 +137,8 @@ def validate(store: Store, archive: Archive, workspace: str, *, start: int | Non
         checker.check_shard(shard, start, end)
         with ThreadPoolExecutor(1) as pool:
             files_checked = pool.submit(checker.check_files)
-            _check_chain(store, shard, report, expected, start, end, progress)
+            _check_chain(store, shard, report, expected, start, end, progress,
+                         parallel_from)
             files_checked.result()
     if start is None and end is None:
         _check_unreferenced(store, archive, workspace, referenced, report)
@@ -330,38 +336,41 @@ class _DigestChecker:
 
 
 def _check_chain(store: Store, shard: str, report: Report, expected: _Expected,
-                 start: int | None, end: int | None, progress: Progress | None) -> None:
+                 start: int | None, end: int | None, progress: Progress | None,
+                 parallel_from: int = PARALLEL_FROM) -> None:
     if start is not None or end is not None:
         _check_window(store, shard, report, expected, start, end)
         return
     head = next((h for h in store.chain_heads() if h.shard == shard), None)
-    previous_seq, previous = 0, bytes(32)
-    sha256 = hashlib.sha256
-    checked = 0
-    signed_hashes = expected.hashes
-    for page in store.chain_hashes(shard):
-        for seq, body, event_hash in page:
-            resumed = (expected.resume(previous_seq + 1, seq - 1)
-                       if seq > previous_seq + 1 else None)
-            if resumed is not None:
-                previous = bytes.fromhex(resumed)  # the events before expired by retention
-            elif seq != previous_seq + 1:
-                _gap(report, shard, min(expected.skip(previous_seq + 1), seq - 1) - 1, seq)
-                # Carry on from the stored hash, so one gap is reported once.
-                before = store.chain_row(shard, seq - 1)
-                previous = bytes.fromhex(before.event_hash) if before else previous
-            digest = sha256(previous + body.encode()).digest()
-            if digest.hex() != event_hash:
-                _changed(store, report, shard, seq)
-                # Go on from the stored hash (or the computed one if it is not even hex).
-                with contextlib.suppress(ValueError):
-                    digest = bytes.fromhex(event_hash)
-            if seq in signed_hashes and signed_hashes[seq][0] != event_hash:
-                _differs(store, report, shard, seq, signed_hashes[seq][1])
-            previous_seq, previous = seq, digest
-        checked += len(page)
-        if progress is not None:
-            progress(shard, checked)
+    signed = {seq: pair[0] for seq, pair in expected.hashes.items()}
+    problems: list[tuple[Any, ...]] = []
+    middle = _split_point(store, shard, head, expected, parallel_from)
+    if middle is None:
+        checked, previous_seq, previous = _walk(store, shard, signed, expected, 1, None, 0,
+                                                bytes(32), problems, progress)
+    else:
+        # Two processes, each over half the chain: an event needs only its predecessor's
+        # stored hash, and the halves meet at an event known to be there.
+        seq, stored_hash = middle
+        upper = {n: h for n, h in signed.items() if n > seq}
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            second = pool.submit(_walk_elsewhere, store.engine.url.render_as_string(
+                hide_password=False), store.trail_shard, shard, upper, seq, stored_hash)
+            checked, previous_seq, previous = _walk(store, shard, signed, expected, 1, seq,
+                                                    0, bytes(32), problems, progress)
+            if previous_seq < seq:
+                problems.append(("gap", previous_seq, seq + 1))
+            more, previous_seq, previous_hex, found = second.result()
+        checked += more
+        previous = bytes.fromhex(previous_hex)
+        problems.extend(found)
+    for problem in problems:
+        if problem[0] == "gap":
+            _gap(report, shard, problem[1], problem[2])
+        elif problem[0] == "changed":
+            _changed(store, report, shard, problem[1])
+        else:
+            _differs(store, report, shard, problem[1], expected.hashes[problem[1]][1])
     report.events += checked
     last = head.last_seq if head else 0
     resumed = expected.resume(previous_seq + 1, last) if previous_seq < last else None
@@ -380,6 +389,67 @@ def _check_chain(store: Store, shard: str, report: Report, expected: _Expected,
         report.add("Chain", f"shard {shard}",
                    f"INVALID: event {seq}, signed in {expected.hashes[seq][1]}, is not in "
                    "the store (deleted)")
+
+
+def _split_point(store: Store, shard: str, head: Any, expected: _Expected,
+                 parallel_from: int) -> tuple[int, str] | None:
+    """Where to split a long chain between two processes: an event in its middle that
+    is stored, with its stored hash (None: check it in one process)."""
+    if head is None or head.last_seq < parallel_from or expected.expired:
+        return None
+    middle = store.chain_row(shard, head.last_seq // 2)
+    return None if middle is None else (middle.seq, middle.event_hash)
+
+
+def _walk(store: Store, shard: str, signed: dict[int, str], expected: _Expected | None,
+          first: int, last: int | None, previous_seq: int, previous: bytes,
+          problems: list[tuple[Any, ...]], progress: Progress | None = None
+          ) -> tuple[int, int, bytes]:
+    """Check events ``first``..``last`` against their predecessors; append what is wrong
+    to ``problems``; the number checked, and the last event's number and hash."""
+    sha256 = hashlib.sha256
+    checked = 0
+    for page in store.chain_hashes(shard, first=first, last=last):
+        for seq, body, event_hash in page:
+            resumed = (expected.resume(previous_seq + 1, seq - 1)
+                       if expected is not None and seq > previous_seq + 1 else None)
+            if resumed is not None:
+                previous = bytes.fromhex(resumed)  # the events before expired by retention
+            elif seq != previous_seq + 1:
+                before_gap = (previous_seq if expected is None
+                              else min(expected.skip(previous_seq + 1), seq - 1) - 1)
+                problems.append(("gap", before_gap, seq))
+                # Carry on from the stored hash, so one gap is reported once.
+                before = store.chain_row(shard, seq - 1)
+                previous = bytes.fromhex(before.event_hash) if before else previous
+            digest = sha256(previous + body.encode()).digest()
+            if digest.hex() != event_hash:
+                problems.append(("changed", seq))
+                # Go on from the stored hash (or the computed one if it is not even hex).
+                with contextlib.suppress(ValueError):
+                    digest = bytes.fromhex(event_hash)
+            if seq in signed and signed[seq] != event_hash:
+                problems.append(("differs", seq))
+            previous_seq, previous = seq, digest
+        checked += len(page)
+        if progress is not None:
+            progress(shard, checked)
+    return checked, previous_seq, previous
+
+
+def _walk_elsewhere(url: str, own_shard: str, shard: str, signed: dict[int, str],
+                    after: int, after_hash: str) -> tuple[int, int, str, list[tuple[Any, ...]]]:
+    """:func:`_walk` from event ``after + 1`` to the end, in another process."""
+    from pipetrail.store.engine import make_engine
+
+    store = Store(make_engine(url), trail_shard=own_shard)
+    try:
+        problems: list[tuple[Any, ...]] = []
+        checked, last_seq, last = _walk(store, shard, signed, None, after + 1, None, after,
+                                        bytes.fromhex(after_hash), problems)
+        return checked, last_seq, last.hex(), problems
+    finally:
+        store.close()
 
 
 def _check_window(store: Store, shard: str, report: Report, expected: _Expected,
