@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,6 +17,7 @@ from pipetrail.server.routes import body_limits, routers
 from pipetrail.server.state import ServerState
 from pipetrail.server.telemetry import RequestTelemetry, Telemetry
 from pipetrail.store import Store, open_store
+from pipetrail.store.leases import holder_name
 
 #: Largest request body of most routes; the ingest routes allow 8 MiB.
 MAX_BODY_BYTES = 1024 * 1024
@@ -30,16 +28,12 @@ authorised by the caller's IAM-style policies for the action named in its summar
 Errors are `{"code", "message", "requestId"}`."""
 
 
-def instance_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
 def create_app(settings: Settings, *, store: Store | None = None,
                lease_seconds: float = DEFAULT_LEASE_SECONDS,
                instance_id: str | None = None) -> FastAPI:
     """The API application; it opens the store (unless given) when it starts and runs
     the leader election for the background evaluators while it runs."""
-    holder = instance_id or instance_name()
+    holder = instance_id or holder_name()
     elector: list[LeaderElector] = []
     telemetry = Telemetry(lambda: bool(elector) and elector[0].is_leader)
 

@@ -9,6 +9,9 @@ lease's duration.
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -25,6 +28,27 @@ class Lease:
     term: int
     expires_on: int
     acquired_on: int
+
+
+def holder_name() -> str:
+    """A name for this process as a lease holder: ``host:pid:nonce``."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def holder_gone(holder: str) -> bool:
+    """Whether ``holder`` (a :func:`holder_name`) was a process of this host that no
+    longer runs (killed while holding its lease)."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 class LeaseStore(StoreBase):
@@ -54,6 +78,18 @@ class LeaseStore(StoreBase):
                     holder=holder, term=term, expires_on=expires, acquired_on=current))
                 return Lease(name, holder, term, expires, current)
         return Lease(name, holder, 1, expires, current)
+
+    def take_lease(self, name: str, holder: str, duration_ms: int) -> Lease | None:
+        """:meth:`acquire_lease`, also taking over at once a lease whose holder was a
+        process of this host that is gone (rather than waiting for it to expire)."""
+        lease = self.acquire_lease(name, holder, duration_ms)
+        if lease is not None:
+            return lease
+        current = self.get_lease(name)
+        if current is None or not holder_gone(current.holder):
+            return None
+        self.release_lease(name, current.holder)
+        return self.acquire_lease(name, holder, duration_ms)
 
     def release_lease(self, name: str, holder: str) -> None:
         """Give the lease up at once (a clean shutdown), if ``holder`` has it."""

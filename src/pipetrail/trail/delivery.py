@@ -13,10 +13,7 @@ lease of a process that died is taken over when it expires, or at once on its ow
 
 from __future__ import annotations
 
-import os
-import socket
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +22,7 @@ import orjson
 
 from pipetrail.model.clock import iso_from_ms, now_ms
 from pipetrail.store import Store
+from pipetrail.store.leases import holder_name
 from pipetrail.store.trail import DeliveryState, DigestRow, LogFileRow
 from pipetrail.trail import files, layout
 from pipetrail.trail.archive import Archive
@@ -57,7 +55,7 @@ class Deliverer:
         self.file_events = file_events
         self.max_events = max_events
         self.clock = clock
-        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.holder = holder_name()
         self._key_published = False
 
     def deliver(self, shards: list[str] | None = None, *, wait: float = 0.0
@@ -88,7 +86,7 @@ class Deliverer:
 
     def deliver_shard(self, shard: str) -> Delivered | None:
         lease = f"trail-delivery:{shard}"
-        if not self._take_lease(lease):
+        if self.store.take_lease(lease, self.holder, LEASE_MS) is None:
             return None
         try:
             state = self.store.trail_delivery_state(shard)
@@ -101,17 +99,6 @@ class Deliverer:
             return self._carry_out(shard, state, plan, redone)
         finally:
             self.store.release_lease(lease, self.holder)
-
-    def _take_lease(self, lease: str) -> bool:
-        """Take the shard's delivery lease; a lease whose holder was a process of this
-        host that no longer runs (killed mid-delivery) is taken over at once."""
-        if self.store.acquire_lease(lease, self.holder, LEASE_MS) is not None:
-            return True
-        current = self.store.get_lease(lease)
-        if current is None or not _dead_here(current.holder):
-            return False
-        self.store.release_lease(lease, current.holder)
-        return self.store.acquire_lease(lease, self.holder, LEASE_MS) is not None
 
     def _plan(self, shard: str, state: DeliveryState) -> dict[str, Any]:
         head = next((h for h in self.store.chain_heads() if h.shard == shard), None)
@@ -210,17 +197,3 @@ class Deliverer:
             "logFiles": entries,
         }
 
-
-def _dead_here(holder: str) -> bool:
-    """Whether ``holder`` (``host:pid:nonce``) was a process of this host that is gone."""
-    host, _, rest = holder.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
