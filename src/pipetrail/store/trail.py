@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, delete, select, true, update
+from sqlalchemy import and_, select, true, update
 
 from pipetrail.store import schema as t
 from pipetrail.store.base import StoreBase
@@ -194,6 +194,11 @@ class TrailStore(StoreBase):
                 last_digest_end=digest.digest_end,
                 pending=None))
 
+    def delivered_shards(self) -> list[str]:
+        """The shards that have delivered (a digest even when their events are gone)."""
+        with self._read() as conn:
+            return sorted(conn.execute(select(t.trail_delivery.c.shard)).scalars())
+
     def trail_digests(self, shard: str | None = None, start: int | None = None,
                       end: int | None = None) -> list[DigestRow]:
         """Delivered digests, oldest first; ``start``/``end`` (ms) bound digestEndTime."""
@@ -230,16 +235,6 @@ class TrailStore(StoreBase):
         with self._read() as conn:
             rows = conn.execute(query.order_by(f.shard, f.first_seq)).all()
         return [_log_file(r) for r in rows]
-
-    def forget_trail_files(self, log_keys: Sequence[str], digest_keys: Sequence[str]) -> None:
-        """Drop the records of archive files that retention deleted."""
-        with self._write() as conn:
-            if log_keys:
-                conn.execute(delete(t.trail_log_files)
-                             .where(t.trail_log_files.c.log_key.in_(list(log_keys))))
-            if digest_keys:
-                conn.execute(delete(t.trail_digests)
-                             .where(t.trail_digests.c.digest_key.in_(list(digest_keys))))
 
     # -- signing keys ------------------------------------------------------------------
 

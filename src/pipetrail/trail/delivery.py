@@ -76,7 +76,7 @@ class Deliverer:
 
     def _shards(self) -> list[str]:
         known = {h.shard for h in self.store.chain_heads()}
-        known |= {d.shard for d in self.store.trail_digests()}
+        known |= set(self.store.delivered_shards())
         return sorted(known or {self.store.trail_shard})
 
     def _publish_key(self) -> None:

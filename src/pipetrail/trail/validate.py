@@ -35,7 +35,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from pipetrail.model.chain import GENESIS
+from pipetrail.model.chain import GENESIS, chain
 from pipetrail.model.clock import iso_from_ms, parse_time
 from pipetrail.model.errors import ValidationError
 from pipetrail.store import Store
@@ -325,12 +325,8 @@ class _DigestChecker:
             row = self.store.chain_row(shard, first - 1)
             signed = self.expected.hashes.get(first - 1)  # the previous file expired
             before = row.event_hash if row else signed[0] if signed else None
-        if before is not None:
-            digest = bytes.fromhex(before)
-            for body in bodies:
-                digest = hashlib.sha256(digest + body).digest()
-            if digest.hex() != entry["lastEventHash"]:
-                return "events do not continue the chain"
+        if before is not None and chain(before, bodies) != entry["lastEventHash"]:
+            return "events do not continue the chain"
         return None
 
 
