@@ -89,8 +89,8 @@ class Settings:
             log_filter=env.get("PIPETRAIL_LOG_FILTER") or "none",
             redact_patterns=_redact_patterns(env),
             trail_shard=env.get("PIPETRAIL_TRAIL_SHARD") or DEFAULT_SHARD,
-            delivery_interval=_seconds(env, "PIPETRAIL_DELIVERY_INTERVAL",
-                                       DEFAULT_DELIVERY_INTERVAL),
+            delivery_interval=env_seconds(env, "PIPETRAIL_DELIVERY_INTERVAL",
+                                          DEFAULT_DELIVERY_INTERVAL),
             signing_key=Path(env["PIPETRAIL_SIGNING_KEY"]).expanduser()
             if env.get("PIPETRAIL_SIGNING_KEY") else None,
             archive=(env.get("PIPETRAIL_ARCHIVE") or "").strip() or None,
@@ -189,8 +189,9 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false, not {text!r}")
 
 
-def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    text = env.get(name)
+def env_seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A number of seconds from ``env[name]`` (``default`` when unset or blank)."""
+    text = (env.get(name) or "").strip()
     if not text:
         return default
     try:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from pipetrail.actions.context import ActionContext, Caller
-from pipetrail.config import Settings
+from pipetrail.config import Settings, env_seconds
 from pipetrail.model.clock import now_ms
 from pipetrail.model.errors import ConfigError
 from pipetrail.model.identity import Identity, user_agent
@@ -128,16 +128,10 @@ class ApplyLogRetention:
 def retention_interval(environ: Mapping[str, str] | None = None) -> float:
     """Seconds between the server's passes of log retention: ``PIPETRAIL_RETENTION_INTERVAL``
     (60 to 86,400; default 600); ``0`` switches the passes off."""
-    env = os.environ if environ is None else environ
-    text = (env.get(RETENTION_VARIABLE) or "").strip()
-    if not text:
-        return DEFAULT_RETENTION_INTERVAL
-    try:
-        value = float(text)
-    except ValueError:
-        raise ConfigError(f"{RETENTION_VARIABLE} must be seconds, not {text!r}") from None
+    value = env_seconds(os.environ if environ is None else environ, RETENTION_VARIABLE,
+                        DEFAULT_RETENTION_INTERVAL)
     if value != 0 and not MIN_RETENTION_INTERVAL <= value <= MAX_RETENTION_INTERVAL:
         raise ConfigError(f"{RETENTION_VARIABLE} must be 0 (off) or between "
                           f"{MIN_RETENTION_INTERVAL:.0f} and {MAX_RETENTION_INTERVAL:.0f} "
-                          f"seconds, not {text}")
+                          f"seconds, not {value:g}")
     return value
