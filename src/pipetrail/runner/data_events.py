@@ -105,7 +105,14 @@ def data_event(record: dict[str, Any], identity: Identity, job_name: str,
 
 
 def on_data(launch: Launch, record: dict[str, Any]) -> None:
-    """Channel handler for ``data`` records: queue the event for the batch writer."""
+    """Channel handler for ``data`` records: note what it names, and queue the event for
+    the batch writer."""
+    operation, dataset = record.get("operation"), record.get("dataset")
+    if isinstance(operation, str) and isinstance(dataset, str):
+        details = record.get("details")
+        location = details.get("location") if isinstance(details, dict) else None
+        launch.datasets.add((operation, dataset,
+                             location if isinstance(location, str) and location else None))
     try:
         launch.records.put(data_event(record, launch.identity, launch.job_name,
                                       launch.run_id))

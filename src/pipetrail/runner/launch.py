@@ -78,6 +78,9 @@ class Launch:
         self.exception: dict[str, Any] | None = None
         # The latest side-channel record of each kind (env, spark, spark-action …).
         self.latest: dict[str, dict[str, Any]] = {}
+        # What the job's data records named, from the first one on:
+        # (operation, dataset, details.location or None).
+        self.datasets: set[tuple[str, str, str | None]] = set()
         self.error_tail: deque[str] = deque(maxlen=ERROR_TAIL_LINES)
         self.fault_text: deque[str] = deque(maxlen=ERROR_TAIL_LINES)
         self._watchers: dict[str, list[Callable[[dict[str, Any]], None]]] = {}

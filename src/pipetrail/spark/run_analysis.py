@@ -23,7 +23,6 @@ log is analysed up to the limit and the summary says where reading stopped.
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -121,23 +120,6 @@ class SparkAnalysisHook(RunHook):
                  environ: Mapping[str, str] | None = None) -> None:
         self.registry = registry
         self.environ = environ
-        self._lock = threading.Lock()
-        self._recorded: set[tuple[str, str]] = set()
-
-    def on_start(self, run: JobRun, launch: Launch) -> None:
-        launch.watch("data", self._note_data)
-
-    def _note_data(self, record: dict[str, Any]) -> None:
-        """Remember what the job's own capture recorded: it is not recorded twice."""
-        operation, dataset = record.get("operation"), record.get("dataset")
-        if not isinstance(operation, str) or not isinstance(dataset, str):
-            return
-        details = record.get("details")
-        location = details.get("location") if isinstance(details, dict) else None
-        with self._lock:
-            self._recorded.add((operation, dataset))
-            if isinstance(location, str) and location:
-                self._recorded.add((operation, _uri(location)))
 
     def before_final(self, run: JobRun, launch: Launch) -> None:
         recorded = run.details.get("sparkEventLog")
@@ -159,8 +141,12 @@ class SparkAnalysisHook(RunHook):
             return
         added = 0
         if _capture_on(self.environ):
-            with self._lock:
-                recorded_here = set(self._recorded)
+            # What the job's own capture recorded is not recorded twice (every data record
+            # of the run has been read: the runner drains the job's output first).
+            recorded_here = {(operation, dataset)
+                             for operation, dataset, _ in launch.datasets}
+            recorded_here |= {(operation, _uri(location))
+                              for operation, _, location in launch.datasets if location}
             added = self._record_data_events(report, launch, recorded_here)
         summary = summarise(report, str(recorded), added)
         summary["analysisSeconds"] = round(time.monotonic() - started, 3)
